@@ -35,6 +35,7 @@ import (
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 func runCaseOpen(args []string, stdout io.Writer) error {
@@ -261,7 +262,11 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		mu.Lock()
 		sending = describe(u)
 		mu.Unlock()
-		res, err := depositOne(ctx, c, stderr, *caseID, u, depositMeta{*source, *note, *report}, *asJSON)
+		of := ""
+		if len(uploads) > 1 {
+			of = fmt.Sprintf("%d/%d", n+1, len(uploads))
+		}
+		res, err := depositOne(ctx, c, stderr, *caseID, u, depositMeta{*source, *note, *report, of}, *asJSON)
 		var unread *unreadable
 		switch {
 		case err != nil && errors.As(err, &unread) && len(uploads) > 1:
@@ -965,8 +970,10 @@ func refused(err error) bool {
 		se.code != http.StatusRequestTimeout && se.code != http.StatusTooManyRequests
 }
 
-// depositMeta is what every file of one deposit command carries.
-type depositMeta struct{ source, note, report string }
+// depositMeta is what every file of one deposit command carries, and
+// of, where it deposits more than one, which of them this is ("12/301"),
+// for its progress bar.
+type depositMeta struct{ source, note, report, of string }
 
 func depositOne(ctx context.Context, c *client, stderr io.Writer, caseID string, u upload, meta depositMeta, quiet bool) (*api.DepositResponse, error) {
 	source, note := meta.source, meta.note
@@ -984,7 +991,14 @@ func depositOne(ctx context.Context, c *client, stderr io.Writer, caseID string,
 		}
 		r, total = f, fi.Size()
 	}
-	bar := progress(stderr, quiet, total, "depositing "+displayName(u.name))
+	desc := "depositing " + displayName(u.name)
+	if meta.of != "" {
+		// Which file of the run, before its name: the description is
+		// cut to the terminal's room, and the count is what tells how
+		// far a folder's deposit has come.
+		desc = meta.of + " " + displayName(u.name)
+	}
+	bar := progress(stderr, quiet, total, desc)
 	defer bar.Close()
 	q := url.Values{"name": {u.name}}
 	if source != "" {
@@ -1250,6 +1264,12 @@ func runPackageSeal(args []string, stdout io.Writer) error {
 	c, err := newClient()
 	if err != nil {
 		return err
+	}
+	if f := os.Stderr; !*asJSON && term.IsTerminal(int(f.Fd())) {
+		// The vault answers once every item is decrypted and encrypted
+		// again for the recipient: a large case takes minutes, with
+		// nothing to show meanwhile but this.
+		fmt.Fprintf(f, "sealing a package of %s for %s: the vault encrypts each item again for them and answers when the package is whole (minutes for thousands of items)…\n", printable.Terminal(*caseID), printable.Terminal(*forWhom))
 	}
 	var out api.PackageResponse
 	pending, err := c.callOrRequest("POST", "/v1/packages", req, &out)
