@@ -97,6 +97,17 @@ func Text(r *Record) []byte {
 		textEvent(&b, e)
 	}
 
+	heading("WHO WAS SENT THE EVIDENCE, AND WHY")
+	openers := Openers(r)
+	line("  %s", OpenersLead(r, openers))
+	for _, o := range openers {
+		line("  %s: %s", PersonText(o.Person), Count(len(o.Openings), "time"))
+		for _, op := range o.Openings {
+			line("    Event %d  %s  item %s (%s)", op.Seq, TimeText(op.Time), op.Item, op.Name)
+			line("      Purpose: %s", Shown(op.Purpose))
+		}
+	}
+
 	heading("ITEMS")
 	line("%s.", ItemsText(r))
 	for _, it := range r.Items {

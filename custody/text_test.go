@@ -110,3 +110,36 @@ func TestTheReportExplainsRefusalsWhereItHasOne(t *testing.T) {
 		}
 	}
 }
+
+// The report says, by person, every time someone was sent an item's
+// content and the purpose they stated, in log order across the items,
+// before the items' chains; a record without any says so.
+func TestWhoWasSentTheEvidence(t *testing.T) {
+	ana, ben := Person{Name: "ana", Role: "analyst"}, Person{Name: "ben", Role: "prosecutor"}
+	r := &Record{Checkpoint: Checkpoint{Size: 40}, Items: []Item{
+		{ID: "it_1", Name: "chat.txt", Chain: []Event{
+			{Seq: 3, Type: "item.deposited", Actor: ana},
+			{Seq: 9, Type: "item.accessed", Actor: ben, Purpose: "prepare the trial"},
+			{Seq: 12, Type: "item.access.completed", Actor: ben},
+		}},
+		{ID: "it_2", Name: "IMG_0001.png", Chain: []Event{
+			{Seq: 5, Type: "item.accessed", Actor: ana, Purpose: "classify"},
+			{Seq: 20, Type: "item.accessed", Actor: ben, Purpose: "compare\nwith the chat"},
+		}},
+	}}
+	o := Openers(r)
+	if len(o) != 2 || o[0].Person != ana || len(o[0].Openings) != 1 || o[1].Person != ben || len(o[1].Openings) != 2 ||
+		o[1].Openings[0].Seq != 9 || o[1].Openings[1].Item != "it_2" {
+		t.Fatalf("openers: %+v", o)
+	}
+	text := string(Text(r))
+	section := text[strings.Index(text, "WHO WAS SENT THE EVIDENCE, AND WHY"):strings.Index(text, "\nITEMS\n")]
+	for _, want := range []string{"ana (analyst): 1 time", "ben (prosecutor): 2 times", "Event 20", "item it_2 (IMG_0001.png)", `Purpose: compare\u000awith the chat`} {
+		if !strings.Contains(section, want) {
+			t.Errorf("the section lacks %q:\n%s", want, section)
+		}
+	}
+	if got := string(Text(&Record{Checkpoint: Checkpoint{Size: 40}})); !strings.Contains(got, "No one was sent the content of these items") {
+		t.Errorf("a record without any: %s", got)
+	}
+}

@@ -1,6 +1,7 @@
 package custody
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -442,4 +443,65 @@ func ClassificationText(it Item) string {
 		return strings.Join(parts, "; ") + " (as recorded: no one has voted on the item; a match holds it in the entry's category until people of the case vote otherwise, two of them agreeing for known material)"
 	}
 	return strings.Join(parts, "; ") + " (as recorded, not a settled category: whether these settle one follows rules the vault applies, namely the case's classification policy (under CASE), whether each voter was still on the case and trusted to vote, which this report does not state, and, for known material, two people of the case agreeing that it is not illegal)"
+}
+
+// Opening is one time a person was sent an item's content (an
+// item.accessed event of the item's chain of custody), as the report's
+// summary of who was sent the evidence lists it.
+type Opening struct {
+	Seq      uint64
+	Time     time.Time
+	Item     string
+	Name     string // the item's name as deposited, escaped (ShownName)
+	Purpose  string // as stated, not escaped
+}
+
+// Opener is a person and every Opening of theirs, in log order.
+type Opener struct {
+	Person   Person
+	Openings []Opening
+}
+
+// Openers are the people the record's chains of custody show were sent
+// an item's content, each with every such event, in the order of each
+// person's first: a judge asks who saw the evidence and why, and the
+// answer is otherwise spread over every item's chain. Packages are not
+// among them (each item's chain shows the sealing and retrieval of the
+// package shown).
+func Openers(r *Record) []Opener {
+	var out []Opener
+	at := map[Person]int{}
+	type opened struct {
+		e    Event
+		item Item
+	}
+	var all []opened
+	for _, it := range r.Items {
+		for _, e := range it.Chain {
+			if e.Type == typeItemAccessed {
+				all = append(all, opened{e, it})
+			}
+		}
+	}
+	slices.SortStableFunc(all, func(a, b opened) int { return cmp.Compare(a.e.Seq, b.e.Seq) })
+	for _, o := range all {
+		i, ok := at[o.e.Actor]
+		if !ok {
+			i = len(out)
+			at[o.e.Actor] = i
+			out = append(out, Opener{Person: o.e.Actor})
+		}
+		out[i].Openings = append(out[i].Openings, Opening{Seq: o.e.Seq, Time: o.e.Time, Item: o.item.ID, Name: ShownName(o.item.Name), Purpose: o.e.Purpose})
+	}
+	return out
+}
+
+// OpenersLead is the sentence before the summary of who was sent the
+// evidence (Openers), or the sentence that stands for it when no one
+// was.
+func OpenersLead(r *Record, openers []Opener) string {
+	if len(openers) == 0 {
+		return NotYet(r, "No one was sent the content of these items (to view it or to save a copy)") + "."
+	}
+	return "Each time a person was sent an item's content, to view it or to save a copy, with the purpose they stated before it was sent, by person (each is an event of the item's chain of custody below; packages are not listed here, and each item's chain shows the package's sealing and retrieval)."
 }

@@ -57,6 +57,7 @@ func render(w io.Writer, r *custody.Record, o options) error {
 	rep.reading()
 	rep.checkpoint()
 	rep.caseSection()
+	rep.openers()
 	rep.items()
 	rep.disclosures()
 	rep.instructions()

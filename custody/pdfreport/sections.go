@@ -228,6 +228,30 @@ func (rep *report) caseSection() {
 	rep.events(fmt.Sprintf("Case events (%d)", len(r.CaseEvents)), r.CaseEvents, "No case events.")
 }
 
+// openers is who was sent the evidence and why, by person (the text
+// report's section of the same name).
+func (rep *report) openers() {
+	r := rep.r
+	rep.h2("Who was sent the evidence, and why")
+	openers := custody.Openers(r)
+	rep.para(custody.OpenersLead(r, openers))
+	for _, o := range openers {
+		rows := make([][]cell, len(o.Openings))
+		for i, op := range o.Openings {
+			rows[i] = []cell{
+				txt(strconv.FormatUint(op.Seq, 10)),
+				txt(custody.TimeText(op.Time)),
+				txt(shown(op.Item) + " (" + op.Name + ")"),
+				txt(shown(op.Purpose)),
+			}
+		}
+		spec := ruledSpec([]column{{"Event no.", 46}, {"Time (UTC)", 62}, {"Item", 160}, {"Purpose stated", 0}})
+		spec.caption = []span{{custody.PersonText(o.Person) + ": " + custody.Count(len(o.Openings), "time"), stCellB}}
+		rep.L.table(spec, rows, stCell)
+		rep.L.y += 6
+	}
+}
+
 // items is each item, its hashes and its complete chain of custody.
 func (rep *report) items() {
 	r := rep.r
