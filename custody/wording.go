@@ -449,11 +449,11 @@ func ClassificationText(it Item) string {
 // item.accessed event of the item's chain of custody), as the report's
 // summary of who was sent the evidence lists it.
 type Opening struct {
-	Seq      uint64
-	Time     time.Time
-	Item     string
-	Name     string // the item's name as deposited, escaped (ShownName)
-	Purpose  string // as stated, not escaped
+	Seq     uint64
+	Time    time.Time
+	Item    string
+	Name    string // the item's name as deposited, escaped (ShownName)
+	Purpose string // as stated, not escaped
 }
 
 // Opener is a person and every Opening of theirs, in log order.
