@@ -240,7 +240,7 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier, e
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("the vault's log head in %s is not a checkpoint of this log signed by its key (%v): it was altered, or belongs to another vault", from, err)
+			return nil, fmt.Errorf("the vault's log head in %s is not a checkpoint of this log signed by its key (%v): it was altered, or belongs to another vault. The vault keeps its head in two places, the keyring folder (%s) and the object store (head/): keep this copy for the incident report, move it out of its place, and start again, which reads the other; find out who changed it, and compare the log with the auditors' saved checkpoints (docs/operations.md, \"Restoring\")", from, err, HeadFile)
 		}
 		if best == nil || cp.Size > best.Size {
 			best, where = cp, from

@@ -897,3 +897,34 @@ func TestActsWaitForTheHead(t *testing.T) {
 	}
 	covered("an act once the head can be kept again")
 }
+
+// A start refused for a missing or altered file of the keyring folder
+// says what to do, not only what it found: log.pub removed (it named the
+// path alone), and the head file altered (the object store's copy is
+// there to start from once the altered one is moved aside).
+func TestStartRefusalsSayWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	v, cfg, _ := restartable(t, dir)
+	v.Close()
+	keyring := cfg.KeyringDir
+	pub, err := os.ReadFile(filepath.Join(keyring, "log.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(keyring, "log.pub"))
+	if _, err := Open(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "not its public half, log.pub") || !strings.Contains(err.Error(), "custos admin recover") {
+		t.Fatalf("a start without log.pub: %v", err)
+	}
+	os.WriteFile(filepath.Join(keyring, "log.pub"), pub, 0o600)
+	os.WriteFile(filepath.Join(keyring, HeadFile), []byte("not a checkpoint\n"), 0o600)
+	_, err = Open(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "move it out of its place, and start again, which reads the other") {
+		t.Fatalf("a start with its head file altered: %v", err)
+	}
+	os.Rename(filepath.Join(keyring, HeadFile), filepath.Join(t.TempDir(), "altered"))
+	v, err = Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("a start once the altered head file is moved aside, from the object store's copy: %v", err)
+	}
+	v.Close()
+}

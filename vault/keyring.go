@@ -378,6 +378,9 @@ func (k *Keyring) logKey(ctx context.Context, create bool, recovery age.Recipien
 		return nil, "", fmt.Errorf("keyring: %w", err)
 	}
 	pub, err := smallfile.Read(pubPath, maxKeyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("keyring %s holds the sealed log signing key but not its public half, log.pub, which the vault writes beside it and never removes: someone removed or moved it. Restore the keyring folder from backup; or, with the server stopped, restore the log's key files from their recovery copies in the object store: custos admin recover --identity FILE (the offline recovery identity; docs/operations.md, \"Restoring\")", k.dir)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("keyring: %w", err)
 	}

@@ -141,7 +141,7 @@ func TestHeadCheckIgnoresTheSearchPath(t *testing.T) {
 		st.Close()
 		t.Fatal("the server's store opened a log whose last event was deleted: its head check called the search path's operator")
 	}
-	if !strings.Contains(err.Error(), "its head says 3 events, but they run from 0 to 2") {
+	if !strings.Contains(err.Error(), "its head says it holds 3 events (positions 0 to 2), but its events table holds positions 0 to 1") {
 		t.Errorf("refused with %v, want the head's disagreement named", err)
 	}
 }

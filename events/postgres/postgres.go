@@ -246,14 +246,17 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 		return s.errorf("reading the head: %w", err)
 	}
 	if heads != 1 {
-		return s.errorf("the custody log is damaged: %d head rows", heads)
+		return s.errorf("the custody log is damaged: its custody_head table holds %d rows, where the vault keeps exactly one (the log's size); someone with write access to the database changed it. Nothing was written. Keep the database as it is for the incident report, and restore it from a backup taken before the change (docs/operations.md, \"Restoring\"); an auditor checks what it holds without the server: custos audit verify --store URL", heads)
 	}
+	held := "none"
 	if lo == nil {
 		zero := int64(0)
 		lo, hi = &zero, &zero
+	} else {
+		held = fmt.Sprintf("positions %d to %d", *lo, *hi-1)
 	}
 	if *hi != *size || *lo != 0 {
-		return s.errorf("the custody log is damaged: its head says %d events, but they run from %d to %d", *size, *lo, *hi)
+		return s.errorf("the custody log is damaged: its head says it holds %d events (positions 0 to %d), but its events table holds %s; someone with write access to the database added, deleted or renumbered events, or changed the head. Nothing was written. Keep the database as it is for the incident report, and restore it from a backup taken before the change (docs/operations.md, \"Restoring\"); an auditor checks what it holds without the server: custos audit verify --store URL", *size, *size-1, held)
 	}
 	return nil
 }
