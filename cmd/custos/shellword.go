@@ -6,7 +6,7 @@ import "strings"
 // commands this program prints for a person to paste (a package's
 // custos-verify, a receipt's ssh-keygen): s itself where every byte is
 // one a shell takes literally, else s in single quotes, each single
-// quote in it written '\''. A file name with a space ("PNP-ACG-2026-0311
+// quote in it written '\”. A file name with a space ("PNP-ACG-2026-0311
 // package.tar") pasted unquoted is two words, and the command fails or
 // reads another file.
 func shellWord(s string) string {
