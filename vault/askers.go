@@ -78,6 +78,8 @@ var roleGates = map[string]roleGate{
 	"receipt.key.set":            {roles: []string{RoleProsecutor, RoleDefence}, reason: "only prosecutors and defence counsel register receipt keys"},
 	"hashset.import":             {roles: []string{RoleCustodian}, reason: "only custodians import hash sets"},
 	"hashset.remove":             {roles: []string{RoleCustodian}, reason: "only custodians remove hash sets"},
+	"identity.source":            {roles: []string{RoleCustodian}, reason: "only custodians ask to accept an identity source"},
+	"identity.sources":           {roles: []string{RoleCustodian, RoleAuditor}, reason: "only custodians and auditors list the identity sources"},
 	"audit.scrub":                {roles: []string{RoleAuditor, RoleCustodian}, reason: "only auditors and custodians scrub"},
 	"keys.rotate":                {roles: []string{RoleCustodian}, reason: "only custodians rotate key-encryption keys"},
 	"report.record":              {roles: []string{RoleAnalyst}, reason: "only analysts record reports"},

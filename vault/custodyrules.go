@@ -96,8 +96,13 @@ type CustodyRules struct {
 	// classification policy is a request (since 2026-12-07); from it on,
 	// for good, a lowering names the request it carries out.
 	classificationRequests bool
-	recipients             map[string]string
-	receiptKeys            map[string]bool
+	// sourcesGuarded: a start recorded that identity sources sign people
+	// in once accepted (since 2026-12-07), sources those accepted (the
+	// guarding start's own, and each identity.source.accepted).
+	sourcesGuarded bool
+	sources        map[string]bool
+	recipients     map[string]string
+	receiptKeys    map[string]bool
 
 	// sessions are the sessions the log opened, until a week after they
 	// ended or expired (custodyrules_sessions.go); opens counts their
@@ -176,6 +181,7 @@ var ruleTypes = map[string]bool{
 	TypeServerStarted: true, TypeRequestOpened: true, TypeRequestApproved: true, TypeRequestRejected: true,
 	TypeCredentialReissued: true, TypeRecipientSet: true, TypeReceiptKeySet: true, TypeCasePolicySet: true,
 	TypePackageSealing: true, TypeHashSetImported: true, TypeHashSetRemoved: true, TypeClassificationPolicySet: true,
+	TypeIdentitySourceAccepted: true,
 }
 
 // RuleBroken is an event the rules did not allow at its position.
@@ -312,6 +318,12 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 	case TypeHashSetRemoved:
 		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
 			return r.broken(ev, "a hash set was removed %s", why)
+		}
+		return finding
+	case TypeIdentitySourceAccepted:
+		r.sourceAccepted(ev)
+		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" && finding == nil {
+			return r.broken(ev, "an identity source was accepted %s", why)
 		}
 		return finding
 	case TypeRequestOpened, TypeRequestApproved, TypeRequestRejected:

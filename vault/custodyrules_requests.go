@@ -67,6 +67,8 @@ var decisionTypes = map[string]string{
 	TypeHashSetRemoved:     KindHashSetRemove,
 	// (since 2026-12-07: CustodyRules.classificationRequests)
 	TypeClassificationPolicySet: KindClassificationPolicy,
+	// (since 2026-12-07: identity sources, identitysources.go)
+	TypeIdentitySourceAccepted: KindIdentitySource,
 }
 
 // decisionData is what the rules read of a decision's data: the request
@@ -128,6 +130,28 @@ func (r *CustodyRules) started(ev *events.Event) {
 		// release) does not let one custodian lower a policy.
 		r.classificationRequests = true
 	}
+	if d[startedIdentitySources] == "request" && !r.sourcesGuarded {
+		// For good, as the vault's state: the first start that guards
+		// identity sources accepts its own.
+		r.sourcesGuarded = true
+		if r.sources == nil {
+			r.sources = map[string]bool{}
+		}
+		for _, src := range startedSources(d) {
+			r.sources[strings.Clone(src)] = true
+		}
+	}
+}
+
+// sourceAccepted notes the source an identity.source.accepted accepts
+// (Check reads the decision first).
+func (r *CustodyRules) sourceAccepted(ev *events.Event) {
+	if d, err := data[IdentitySourceAccepted](ev); err == nil {
+		if r.sources == nil {
+			r.sources = map[string]bool{}
+		}
+		r.sources[strings.Clone(d.Source)] = true
+	}
 }
 
 // registered notes whose recipient or receipt key a recipient.set or
@@ -158,7 +182,7 @@ func (r *CustodyRules) registered(ev *events.Event) {
 var openers = map[string][]string{
 	KindEnroll: {RoleCustodian}, KindReissue: {RoleCustodian}, KindReinstate: {RoleCustodian},
 	KindMember: {RoleCustodian}, KindPolicy: {RoleCustodian}, KindHashSetImport: {RoleCustodian},
-	KindClassificationPolicy: {RoleCustodian}, KindHashSetRemove: {RoleCustodian},
+	KindClassificationPolicy: {RoleCustodian}, KindHashSetRemove: {RoleCustodian}, KindIdentitySource: {RoleCustodian},
 	KindSeal:      {RoleInvestigator, RoleCustodian},
 	KindRecipient: {RoleProsecutor, RoleDefence}, KindReceiptKey: {RoleProsecutor, RoleDefence},
 }
@@ -408,6 +432,11 @@ func paramsDiffer(ev *events.Event, kind string, params json.RawMessage) string 
 		var p classificationPolicyParams
 		if d, err := data[ClassificationPolicySet](ev); err == nil && (decodeParams(params, &p) != nil || d.Votes != p.Votes) {
 			return "number of votes"
+		}
+	case KindIdentitySource:
+		var p identitySourceParams
+		if d, err := data[IdentitySourceAccepted](ev); err == nil && (decodeParams(params, &p) != nil || d.Source != p.Source) {
+			return "identity source"
 		}
 	case KindSeal:
 		var p sealParams

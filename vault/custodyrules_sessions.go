@@ -105,6 +105,10 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 		return r.broken(ev, "session %s was opened again, for %s: the log opened a session of that id before", d.Session, a.Person)
 	}
 	r.sessions[d.Session] = &ruleSession{person: strings.Clone(a.Person), until: events.FormatTime(exp.Add(sessionGrace))}
+	if a.Auth == "oidc" && r.sourcesGuarded && !r.sources[OIDCSource(a.Issuer)] {
+		// (The session is kept: its acts are read as any session's.)
+		return r.broken(ev, "%s signed in (session %s) through the identity provider %s, which no two custodians accepted: a provider the server's operator configured signs no one in until a custodian asks and another approves (identity.source.accepted)", a.Person, d.Session, a.Issuer)
+	}
 	if d.Refreshed != "" {
 		old := r.sessions[d.Refreshed]
 		if old == nil || old.person != a.Person || old.ended || ev.Time > old.until {

@@ -121,6 +121,10 @@ type ExternalIdentity struct {
 	// ClientID is, for an OpenID sign-in, the client the ID token was
 	// issued to (its audience).
 	ClientID string
+	// CAs are, for a certificate, the SHA-256 (hex) of each configured
+	// client CA certificate its verified chains run through: the
+	// identity sources that vouch for it (identitysources.go).
+	CAs []string
 }
 
 // checkAsserted refuses an asserted identity whose fields would not fit
@@ -223,6 +227,17 @@ func (v *Vault) AuthenticateCertificate(id ExternalIdentity) (Principal, error) 
 	if err := checkAsserted(id); err != nil {
 		return Principal{}, err
 	}
+	// One accepted CA among those its chains run through vouches for
+	// it (a certificate that names none, only while sources are not
+	// guarded).
+	if !slices.ContainsFunc(id.CAs, func(ca string) bool { return v.state.sourceAccepted(CASource(ca)) }) {
+		switch {
+		case len(id.CAs) > 0:
+			return Principal{}, notAccepted(CASource(id.CAs[0]))
+		case v.state.sourcesGuarded():
+			return Principal{}, fmt.Errorf("%w: the certificate's CA is not known to this vault", ErrUnauthenticated)
+		}
+	}
 	p, ok := v.state.personByIdentity("certificate", id.Name)
 	if !ok {
 		return Principal{}, fmt.Errorf("%w: no person is enrolled with this certificate's name", ErrUnauthenticated)
@@ -316,6 +331,9 @@ func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*
 	}
 	if err := checkAsserted(id); err != nil {
 		return nil, err
+	}
+	if src := OIDCSource(id.Issuer); !v.state.sourceAccepted(src) {
+		return nil, notAccepted(src)
 	}
 	p, ok := v.state.personByIdentity("oidc", id.Name)
 	if !ok {

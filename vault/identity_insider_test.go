@@ -84,7 +84,7 @@ func TestRefreshNeedsLocalAccounts(t *testing.T) {
 // it, and the removed person's account at the provider would then sign
 // in as the newcomer.
 func TestRemovedPersonsIdentityIsNotBoundAgain(t *testing.T) {
-	v := openTestVault(t)
+	v, _ := openTestVaultDir(t, withTestSources)
 	ctx := context.Background()
 	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
 	const sub = "248289761001"
@@ -133,7 +133,7 @@ func TestRemovedPersonsIdentityIsNotBoundAgain(t *testing.T) {
 // summarised; the summary must not drop the credential, nor merge two
 // credentials' refusals under neither.
 func TestSummarisedRefusalsNameTheCredential(t *testing.T) {
-	v, _ := openTestVaultDir(t, func(c *Config) { c.RefusalWindow, c.RefusalBurst = time.Hour, 1 })
+	v, _ := openTestVaultDir(t, withTestSources, func(c *Config) { c.RefusalWindow, c.RefusalBurst = time.Hour, 1 })
 	ctx := context.Background()
 	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
 	own, err := signIn(v, tok)
@@ -142,7 +142,7 @@ func TestSummarisedRefusalsNameTheCredential(t *testing.T) {
 	}
 	forged := strings.Repeat("ab", 32)
 	card, err := v.AuthenticateCertificate(ExternalIdentity{Kind: "certificate", Name: "inv",
-		Issuer: "CN=Org CA", Subject: "CN=inv", Fingerprint: forged})
+		Issuer: "CN=Org CA", Subject: "CN=inv", Fingerprint: forged, CAs: []string{testCASHA256}})
 	if err != nil {
 		t.Fatal(err)
 	}

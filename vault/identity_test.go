@@ -276,7 +276,7 @@ func TestActsAfterSuspensionAreRefused(t *testing.T) {
 // TestAssertedIdentitiesAreBounded: an identity provider does not choose
 // what the log holds: oversized or invisible values are refused.
 func TestAssertedIdentitiesAreBounded(t *testing.T) {
-	v := openTestVault(t)
+	v, _ := openTestVaultDir(t, withTestSources)
 	ctx := context.Background()
 	people(t, v, map[string]string{"alice": RoleInvestigator})
 	good := ExternalIdentity{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "1001", AMR: []string{"pwd", "mfa"}}

@@ -110,6 +110,8 @@ type RequestParams struct {
 		Imported int
 		Category string
 	}
+	// identity.source: "oidc ISSUER" or "ca SHA256"
+	Source string
 }
 
 // Parameters returns r's params (zero where they do not decode: they are
@@ -292,6 +294,9 @@ func init() {
 			}},
 		KindHashSetImport: hashSetImportKind,
 		KindHashSetRemove: hashSetRemoveKind,
+		// KindIdentitySource's approval accepts an identity source
+		// (identitysources.go).
+		KindIdentitySource: identitySourceKind,
 		// KindSeal's approval seals the package (packages.go), of the
 		// items the request named, while its requester may still seal the
 		// case.

@@ -15,7 +15,7 @@ import (
 func TestSessionsEndWithTheirWayOfSigningIn(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	v, cfg, _ := restartable(t, dir)
+	v, cfg, _ := restartable(t, dir, withTestSources)
 	cred, err := v.Enroll(ctx, "cust", RoleCustodian)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func TestSessionsEndWithTheirWayOfSigningIn(t *testing.T) {
 // session across a restart, for the server to hold it to (vault/api).
 func TestSessionsEndWithTheClaimThatNamedThem(t *testing.T) {
 	ctx := context.Background()
-	v, cfg, _ := restartable(t, t.TempDir(), func(c *Config) { c.OIDCClaim = "preferred_username" })
+	v, cfg, _ := restartable(t, t.TempDir(), withTestSources, func(c *Config) { c.OIDCClaim = "preferred_username" })
 	people(t, v, map[string]string{"alice": RoleInvestigator})
 	s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "s-1", ClientID: "custos"})
 	if err != nil {

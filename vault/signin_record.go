@@ -38,6 +38,10 @@ func (cfg Config) startedConfig() map[string]string {
 		// Lowering a case's classification policy is a request
 		// (since 2026-12-07; CustodyRules.started).
 		startedClassificationLowering: "request",
+		// Identity sources sign people in once accepted (since
+		// 2026-12-07; identitysources.go): the first start that says
+		// so accepts its own.
+		startedIdentitySources: "request",
 	}
 	if cfg.HashSetApproval {
 		m[startedHashSetRemoval] = "request"

@@ -139,7 +139,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // 31 snapshot lacks the marks of the items sent back for review.
 // Version 33: a case keeps who set its classification policy
 // (Case.ClassificationPolicy), which a version 32 snapshot lacks.
-const stateVersion = 33
+// Version 34: which identity sources sign people in (State.identity:
+// the first start that guards them, its own sources and each
+// identity.source.accepted), which a version 33 snapshot lacks.
+const stateVersion = 34
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

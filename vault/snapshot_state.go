@@ -27,6 +27,8 @@ type snapState struct {
 	ItemEvents     map[string][2]uint64  `json:"item_events,omitempty"`
 	KeyFiles       map[string]keyRecord  `json:"key_files,omitempty"`
 	WitnessKeys    map[string]bool       `json:"witness_keys,omitempty"`
+	// Identity is State.identity (state version 34).
+	Identity *identitySources `json:"identity_sources,omitempty"`
 	// DefaultRetentions is State.defaultRetentions (state version 21).
 	DefaultRetentions []startRetention    `json:"default_retentions,omitempty"`
 	Log               *LogOpened          `json:"log,omitempty"`
@@ -110,8 +112,8 @@ type snapPDQ struct {
 func (s *State) snapshot() *snapState {
 	out := &snapState{
 		ApprovedHalves: s.approvedHalves, Decided: s.decided, Log: &s.log, LostKeys: s.lostKeys, KeyFiles: s.keyFiles, WitnessKeys: s.witnessKeys,
-		DefaultRetentions: s.defaultRetentions,
-		Packages:          s.packages, Recent: s.recent, Retained: s.retained,
+		DefaultRetentions: s.defaultRetentions, Identity: &s.identity,
+		Packages: s.packages, Recent: s.recent, Retained: s.retained,
 		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{}, CaseOwn: map[string][2]uint64{},
 		Persons: map[string]snapPerson{}, Requests: map[string]snapRequest{}, Sessions: map[string]snapSession{},
 	}
@@ -336,6 +338,12 @@ func (r *restorer) add(part *snapState, at lineAt) error {
 			return errSnapshotDup
 		}
 		b.DefaultRetentions = part.DefaultRetentions
+	}
+	if part.Identity != nil {
+		if b.Identity != nil {
+			return errSnapshotDup
+		}
+		b.Identity = part.Identity
 	}
 	if part.Hot != nil {
 		if b.Hot != nil {
@@ -563,6 +571,9 @@ func (r *restorer) state() (*State, error) {
 	setIf(&s.keyFiles, b.KeyFiles)
 	setIf(&s.witnessKeys, b.WitnessKeys)
 	s.defaultRetentions = b.DefaultRetentions
+	if b.Identity != nil {
+		s.identity = *b.Identity
+	}
 	setIf(&s.recent, b.Recent)
 	setIf(&s.retained, b.Retained)
 	for _, c := range s.cases {

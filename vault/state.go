@@ -63,6 +63,9 @@ type State struct {
 	// witnessKeys are the verifier keys of every witness a server.started
 	// named (startedWitnessKeys): their cosignatures are the vault's.
 	witnessKeys map[string]bool
+	// identity is which identity sources sign people in
+	// (identitysources.go).
+	identity identitySources
 	// defaultRetentions are the vault's default retention as each start
 	// recorded it (server.started's retention, since 2026-12-05), in log
 	// order: what a scrub judges the lock of an item of a case on the
@@ -494,31 +497,32 @@ type applier func(s *State, ev *events.Event) error
 // appliers maps each event type the projection depends on to its
 // applier (docs/custody-log.md section 8 describes each type).
 var appliers = map[string]applier{
-	TypeLogOpened:            applyLogOpened,
-	TypePersonEnrolled:       applyPersonEnrolled,
-	TypeRecipientSet:         applyRecipientSet,
-	TypeReceiptKeySet:        applyReceiptKeySet,
-	TypePackageReceived:      applyPackageReceived,
-	TypeCaseOpened:           applyCaseOpened,
-	TypeCaseHoldPlaced:       applyHold(true),
-	TypeCaseHoldLifted:       applyHold(false),
-	TypeDestructionRequested: applyDestructionRequested,
-	TypeDestructionApproved:  applyDestructionApproved,
-	TypeDestructionRejected:  applyDestructionRejected,
-	TypeCaseDestroyed:        applyCaseDestroyed,
-	TypeCaseMemberAdded:      applyMemberAdded,
-	TypeCaseMemberRemoved:    applyMemberRemoved,
-	TypeItemDeposited:        applyItemDeposited,
-	TypeDepositSkipped:       applyDepositSkipped,
-	TypeItemAccessed:         applyItemAccessed,
-	TypePackageSealing:       applyPackageSealing,
-	TypePackageSealed:        applyPackageSealed,
-	TypeKeysRecovered:        applyKeysRecovered,
-	TypeKeyStored:            applyKeyStored,
-	TypeServerStarted:        applyServerStarted,
-	TypeKeysRotated:          applyKeysRotated,
-	TypeObjectsRetained:      applyObjectsRetained,
-	TypeObjectsSwept:         applyObjectsSwept,
+	TypeLogOpened:              applyLogOpened,
+	TypePersonEnrolled:         applyPersonEnrolled,
+	TypeRecipientSet:           applyRecipientSet,
+	TypeReceiptKeySet:          applyReceiptKeySet,
+	TypePackageReceived:        applyPackageReceived,
+	TypeCaseOpened:             applyCaseOpened,
+	TypeCaseHoldPlaced:         applyHold(true),
+	TypeCaseHoldLifted:         applyHold(false),
+	TypeDestructionRequested:   applyDestructionRequested,
+	TypeDestructionApproved:    applyDestructionApproved,
+	TypeDestructionRejected:    applyDestructionRejected,
+	TypeCaseDestroyed:          applyCaseDestroyed,
+	TypeCaseMemberAdded:        applyMemberAdded,
+	TypeCaseMemberRemoved:      applyMemberRemoved,
+	TypeItemDeposited:          applyItemDeposited,
+	TypeDepositSkipped:         applyDepositSkipped,
+	TypeItemAccessed:           applyItemAccessed,
+	TypePackageSealing:         applyPackageSealing,
+	TypePackageSealed:          applyPackageSealed,
+	TypeKeysRecovered:          applyKeysRecovered,
+	TypeKeyStored:              applyKeyStored,
+	TypeServerStarted:          applyServerStarted,
+	TypeIdentitySourceAccepted: applyIdentitySourceAccepted,
+	TypeKeysRotated:            applyKeysRotated,
+	TypeObjectsRetained:        applyObjectsRetained,
+	TypeObjectsSwept:           applyObjectsSwept,
 
 	TypeCredentialIssued:   applyCredentialIssued,
 	TypeCredentialReissued: applyCredentialReissued,
@@ -761,6 +765,7 @@ func applyServerStarted(s *State, ev *events.Event) error {
 	// one this release cannot read, is kept as unknown (0), as a witness
 	// key this release cannot read is left out below: the scrub judges
 	// what it may have locked as it judges a log's older items.
+	s.applyStartedSources(ev, d)
 	if d[startedRun] == "" {
 		duration := func(name string) time.Duration {
 			r, err := time.ParseDuration(d[name])

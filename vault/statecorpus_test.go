@@ -52,6 +52,7 @@ const stateCorpusDir = "testdata/state-corpus"
 // TestStateVersionRaisedWhenTheStateChanges checks. A test that writes a
 // new type is added here.
 var stateCorpusTests = []string{
+	"TestIdentitySourcesSignInOnceAccepted",
 	"TestReportLifecycle",
 	"TestDestructionWhileAPackageIsBuilt",
 	"TestVotesCountWhileTheirVoterIsTrusted",

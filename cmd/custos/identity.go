@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/internal/printable"
 	"io"
 	iofs "io/fs"
 	"maps"
@@ -674,6 +675,8 @@ func categoryText(it vault.ItemSummary) string {
 func describeRequest(r vault.Request, forRole string) string {
 	p := r.Parameters()
 	switch r.Kind {
+	case vault.KindIdentitySource:
+		return fmt.Sprintf("accept the identity source %s: from then on it signs in whoever it vouches for as the vault's person of that name or identity, custodians included; before approving, make sure it is your organisation's own provider or CA, as its administrators give it to you", p.Source)
 	case vault.KindHashSetRemove:
 		return fmt.Sprintf("remove hash set %s (a match means %s; %s): what it lists is no longer known material by it, and may come back for review", p.Name, orDash(p.Category), entries(p.Imported))
 	case vault.KindHashSetImport:
@@ -843,4 +846,72 @@ func runCasePolicy(args []string, stdout io.Writer) error {
 		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already needed a custodian's approval (never the requester's own); nothing changed (nothing recorded, and --reason was not kept)", pos[0]))
 	}
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s now need a custodian's approval to be sealed, never the requester's own: an investigator's sealing is a request a custodian approves, a custodian's one another custodian approves (hash lists and CASE/UCO exports do not: they are recorded, and carry no evidence)", pos[0]))
+}
+
+func runIdentitySourceList(args []string, stdout io.Writer) error {
+	fs := newFlags("identity-source list")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageErr("identity-source list takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.IdentitySourcesResponse
+	if err := c.call("GET", "/v1/identity-sources", nil, nil, &out); err != nil {
+		return err
+	}
+	var lines []string
+	if !out.Guarded {
+		lines = append(lines, "identity sources are not guarded yet: every source the server is configured with signs people in (the next start of this release accepts those and guards them)")
+	}
+	for _, s := range out.Sources {
+		state := "accepted"
+		switch {
+		case !s.Accepted:
+			state = "NOT accepted: signs no one in until two custodians accept it (custos identity-source accept)"
+		case s.AcceptedAt != 0:
+			state = fmt.Sprintf("accepted (event %d)", s.AcceptedAt)
+		}
+		configured := "configured"
+		if !s.Configured {
+			configured = "not configured on this server"
+		}
+		lines = append(lines, fmt.Sprintf("%s  %s; %s", printable.Terminal(s.Source), configured, state))
+	}
+	if len(out.Sources) == 0 {
+		lines = append(lines, "no identity provider or client CA: people sign in with the vault's own credentials")
+	}
+	return printResult(stdout, *asJSON, out, strings.Join(lines, "\n"))
+}
+
+func runIdentitySourceAccept(args []string, stdout io.Writer) error {
+	fs := newFlags("identity-source accept")
+	reason := fs.String("reason", "", "why the source is accepted (recorded)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *reason == "" {
+		return usageErr("identity-source accept needs SOURCE (\"oidc ISSUER\" or \"ca SHA256\", quoted) and --reason TEXT")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.RequestResponse
+	req, err := c.callOrRequest("POST", "/v1/identity-sources", api.AcceptIdentitySourceRequest{Source: pos[0], Reason: *reason}, &out)
+	if err != nil {
+		return err
+	}
+	if req == nil {
+		req = &out
+	}
+	return printRequest(stdout, *asJSON, *req, "accepting the identity source "+pos[0]+" (it signs no one in until then)")
 }

@@ -39,5 +39,5 @@ func (c certIdentifier) Identify(cs *tls.ConnectionState) (vault.ExternalIdentit
 	if err != nil {
 		return vault.ExternalIdentity{}, err
 	}
-	return vault.ExternalIdentity{Kind: "certificate", Name: id.Name, Issuer: id.Issuer, Subject: id.Subject, Fingerprint: id.Fingerprint}, nil
+	return vault.ExternalIdentity{Kind: "certificate", Name: id.Name, Issuer: id.Issuer, Subject: id.Subject, Fingerprint: id.Fingerprint, CAs: id.CASHA256}, nil
 }

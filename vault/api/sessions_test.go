@@ -101,7 +101,7 @@ func (noTokens) Verify(context.Context, string, string) (vault.ExternalIdentity,
 // A session whose event names no client (opened before client ids were
 // recorded) is held to the issuer alone.
 func TestOIDCSessionsOfAProviderNoLongerUsed(t *testing.T) {
-	tv := newTestVault(t, Options{})
+	tv := newTestVault(t, Options{}, func(c *vault.Config) { c.SignIn.OIDCIssuer = "https://idp.example/" })
 	ctx := context.Background()
 	s, err := tv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "aud", Issuer: "https://idp.example/", Subject: "s-1", ClientID: "custos"})
 	if err != nil {

@@ -35,6 +35,7 @@
 package clientcert
 
 import (
+	"slices"
 	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
@@ -123,6 +124,9 @@ type Identity struct {
 	// Fingerprint is the SHA-256 of the certificate's DER, 64 lowercase
 	// hex digits.
 	Fingerprint string
+	// CASHA256 are the SHA-256 (hex) of each configured CA certificate
+	// (CASHA256) a verified chain of the certificate runs through, sorted.
+	CASHA256 []string
 	// Subject and Issuer are the distinguished names as RFC 4514 strings
 	// (pkix.Name.String).
 	Subject, Issuer string
@@ -337,8 +341,24 @@ func (a *Authority) Identify(cs *tls.ConnectionState) (Identity, error) {
 	if err != nil {
 		return refused("%v", err)
 	}
+	// The configured CAs each chain runs through: which of them vouch
+	// for the certificate (an identity source the vault may not have
+	// accepted yet).
+	var cas []string
+	for _, ch := range chains {
+		for _, c := range ch {
+			for _, ca := range a.cas {
+				if bytes.Equal(c.Raw, ca.Raw) {
+					sum := sha256.Sum256(ca.Raw)
+					cas = append(cas, hex.EncodeToString(sum[:]))
+				}
+			}
+		}
+	}
+	slices.Sort(cas)
 	return Identity{
 		Name:        name,
+		CASHA256:    slices.Compact(cas),
 		Fingerprint: fp,
 		Subject:     leaf.Subject.String(),
 		Issuer:      leaf.Issuer.String(),

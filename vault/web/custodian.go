@@ -308,6 +308,8 @@ var quoted = strings.NewReplacer("“", `"`, "”", `"`, "„", `"`, "‟", `"`,
 func describeRequest(c *catalog, r vault.Request, forRole string) template.HTML {
 	p := r.Parameters()
 	switch r.Kind {
+	case vault.KindIdentitySource:
+		return c.isolatedText("request.asks.identity.source", p.Source)
 	case vault.KindHashSetRemove:
 		return c.isolatedText("request.asks.hashset.remove", p.Name, p.Category, p.Imported)
 	case vault.KindHashSetImport:

@@ -31,6 +31,15 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	})
 	c1 := vault.Principal{Name: "cust", Role: vault.RoleCustodian}
 	c2 := vault.Principal{Name: "cust2", Role: vault.RoleCustodian}
+	// The provider was not configured at the vault's first start: two
+	// custodians accept it before it signs anyone in.
+	accept, err := bv.v.AcceptIdentitySource(ctx, c1, vault.OIDCSource(p.Issuer), "the hotline's identity provider")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.v.Approve(ctx, c2, accept.ID); err != nil {
+		t.Fatal(err)
+	}
 	req, err := bv.v.EnrollBy(ctx, c1, vault.Enrolment{Name: "alice", Role: vault.RoleAnalyst, OIDC: p.MFAUser.Subject})
 	if err != nil {
 		t.Fatal(err)

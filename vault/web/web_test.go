@@ -336,6 +336,17 @@ func certificateVault(t *testing.T, bv *browserVault) (card func(cn string) *web
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The CA was not configured at the vault's first start: two
+	// custodians accept it before it signs anyone in.
+	for _, sha := range authority.CASHA256() {
+		req, err := bv.v.AcceptIdentitySource(context.Background(), vault.Principal{Name: "cust", Role: vault.RoleCustodian}, vault.CASource(sha), "the unit's CA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bv.v.Approve(context.Background(), vault.Principal{Name: "cust2", Role: vault.RoleCustodian}, req.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
 	base := serve(t, bv, api.Options{ClientCerts: api.CertIdentifierOf(authority)}, authority.TLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
 	serial := int64(1)
 	return func(cn string) *webClient {

@@ -1,0 +1,48 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// IdentitySourcesResponse answers GET /v1/identity-sources: whether a
+// start guarded identity sources (false on a log no start of this release
+// guarded yet, where every configured source signs people in), and each
+// source configured or accepted.
+type IdentitySourcesResponse struct {
+	Guarded bool                   `json:"guarded"`
+	Sources []vault.IdentitySource `json:"sources"`
+}
+
+func (h *Handler) listIdentitySources(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	list, guarded, err := h.v.IdentitySources(r.Context(), who)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []vault.IdentitySource{}
+	}
+	writeJSON(w, http.StatusOK, IdentitySourcesResponse{Guarded: guarded, Sources: list})
+	return nil
+}
+
+// AcceptIdentitySourceRequest is the body of POST /v1/identity-sources:
+// the source ("oidc ISSUER" or "ca SHA256") and why.
+type AcceptIdentitySourceRequest struct {
+	Reason string `json:"reason"`
+	Source string `json:"source"`
+}
+
+func (h *Handler) acceptIdentitySource(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req AcceptIdentitySourceRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	info, err := h.v.AcceptIdentitySource(r.Context(), who, req.Source, req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, requestResponse(info, false))
+	return nil
+}
