@@ -35,7 +35,6 @@
 package clientcert
 
 import (
-	"slices"
 	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
@@ -46,6 +45,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
