@@ -220,7 +220,7 @@ func (v *Vault) RecordRefusal(ctx context.Context, who *Principal, d AccessRefus
 	if who != nil {
 		actor = who.actor()
 	}
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAccessRefused, Actor: actor, Data: d})
+	_, err := v.appendActs(ctx, true, sequencer.Draft{Type: TypeAccessRefused, Actor: actor, Data: d})
 	return err
 }
 

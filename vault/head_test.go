@@ -825,6 +825,10 @@ func TestActsWaitForTheHead(t *testing.T) {
 	cust, inv := enrolled(t, v, "cust", RoleCustodian), enrolled(t, v, "inv", RoleInvestigator)
 	enrolled(t, v, "ana", RoleAnalyst)
 	enrolled(t, v, "ben", RoleAnalyst)
+	dinaTok, err := v.Enroll(ctx, "dina", RoleInvestigator)
+	if err != nil {
+		t.Fatal(err)
+	}
 	headPath := filepath.Join(dir, "keyring", HeadFile)
 	covered := func(what string) {
 		t.Helper()
@@ -861,7 +865,7 @@ func TestActsWaitForTheHead(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := v.log.Size()
-	_, err := v.Suspend(ctx, cust, "ben", "on leave")
+	_, err = v.Suspend(ctx, cust, "ben", "on leave")
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrRecordedUnkept) || !errors.Is(err, sequencer.ErrOutcomeUnknown) {
 		t.Fatalf("a suspension as the head failed was answered %v, want it not confirmed", err)
 	}
@@ -877,6 +881,17 @@ func TestActsWaitForTheHead(t *testing.T) {
 	}
 	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "P-1", Name: "a.txt", Body: strings.NewReader("evidence")}); !errors.Is(err, ErrHeadUnkept) {
 		t.Fatalf("a deposit while no head can be kept was answered %v", err)
+	}
+	// People's acts that are not decisions of the vault's: a sign-in, a
+	// sign-out, a public report (its number given to the reporter).
+	if _, err := v.OpenSession(ctx, dinaTok.Reveal()); !errors.Is(err, ErrHeadUnkept) {
+		t.Fatalf("a sign-in while no head can be kept was answered %v", err)
+	}
+	if err := v.EndSession(ctx, inv); !errors.Is(err, ErrHeadUnkept) {
+		t.Fatalf("a sign-out while no head can be kept was answered %v", err)
+	}
+	if _, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"https://host.example/a"}}); !errors.Is(err, ErrHeadUnkept) {
+		t.Fatalf("a public report while no head can be kept was answered %v", err)
 	}
 	if v.log.Size() != before {
 		var got []string

@@ -419,7 +419,7 @@ func (v *Vault) openSession(ctx context.Context, p Person, c Credential, refresh
 		}
 		return still(q)
 	}
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeSessionOpened, Actor: who.actor(), Check: check,
+	_, err := v.appendActs(ctx, true, sequencer.Draft{Type: TypeSessionOpened, Actor: who.actor(), Check: check,
 		Data: SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed, SignedIn: signedIn, Claim: c.Claim, ClientID: c.ClientID}})
 	if err != nil {
 		return nil, err
@@ -433,7 +433,7 @@ func (v *Vault) EndSession(ctx context.Context, who Principal) error {
 		return badInput("this sign-in has no session to end (a client certificate signs each request)")
 	}
 	id := who.Credential.Session
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeSessionEnded, Actor: who.actor(),
+	_, err := v.appendActs(ctx, true, sequencer.Draft{Type: TypeSessionEnded, Actor: who.actor(),
 		Data: SessionEnded{Session: id, Reason: "signed out"},
 		// A session ends once: not again by a second sign-out, or by a
 		// browser's new sign-in after it ended.
@@ -519,7 +519,18 @@ func (v *Vault) append(ctx context.Context, drafts ...sequencer.Draft) ([]*event
 	if !personal {
 		return v.log.Append(ctx, drafts...)
 	}
-	if !closing {
+	return v.appendActs(ctx, !closing, drafts...)
+}
+
+// appendActs appends people's acts as append does, each draft with the
+// check its caller gives (sign-ins, sign-outs, an invitation redeemed, a
+// public report, a refusal of the unauthenticated: every act that is not
+// the server's own): answered once a checkpoint covering them is kept as
+// the log's head, not confirmed if it could not be (ErrRecordedUnkept),
+// and, where gate is set, refused before anything is recorded while no
+// head can be kept (ErrHeadUnkept).
+func (v *Vault) appendActs(ctx context.Context, gate bool, drafts ...sequencer.Draft) ([]*events.Event, error) {
+	if gate {
 		if err := v.headKept(ctx); err != nil {
 			return nil, err
 		}
@@ -683,7 +694,7 @@ func (v *Vault) RedeemInvitation(ctx context.Context, name string, halves []stri
 		}
 		return q.active()
 	}
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeCredentialIssued, Actor: who.actor(), Check: check,
+	_, err := v.appendActs(ctx, true, sequencer.Draft{Type: TypeCredentialIssued, Actor: who.actor(), Check: check,
 		Data: CredentialIssued{Name: name, Invitation: inv.id, TokenSHA256: tokenHash(credential)}})
 	if err != nil {
 		return secret.String{}, err

@@ -58,7 +58,9 @@ func (v *Vault) ReceivePublicReport(ctx context.Context, req ReportRequest) (str
 	if err := v.withContact(ctx, &d, req); err != nil {
 		return "", err
 	}
-	_, err = v.log.Append(ctx, sequencer.Draft{Type: TypeReportReceived, Actor: events.Actor{Person: RolePublic, Role: RolePublic, Auth: "none"}, Data: d})
+	// A member of the public's act, as a person's: their report's
+	// number is given only once a head covers it (Vault.appendActs).
+	_, err = v.appendActs(ctx, true, sequencer.Draft{Type: TypeReportReceived, Actor: events.Actor{Person: RolePublic, Role: RolePublic, Auth: "none"}, Data: d})
 	if err != nil {
 		return "", fmt.Errorf("recording the report: %w", err)
 	}
