@@ -34,15 +34,7 @@ func TestAttackDefencePackageCarriesProsecutorRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms := packageMembers(t, v, dan, quiet.ID)
-	var m pkgformat.Manifest
-	if err := json.Unmarshal(ms[pkgformat.ManifestName], &m); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range m.Events {
-		ev, err := events.Decode(ms[e.Path])
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, ev := range packageEvents(t, ms) {
 		if ev.Actor.Role == RoleProsecutor || ev.Actor.Person == "pros" {
 			t.Errorf("the undisclosing defence package carries event %d (%s) by the prosecutor %s: %s", ev.Seq, ev.Type, ev.Actor.Person, ev.Data)
 		}
@@ -93,15 +85,7 @@ func TestAttackUndisclosingPackageCarriesNoRefusedSealing(t *testing.T) {
 	}
 	refusedSealings := func(p *SealedPackage) (n int, named bool) {
 		ms := packageMembers(t, v, dan, p.ID)
-		var m pkgformat.Manifest
-		if err := json.Unmarshal(ms[pkgformat.ManifestName], &m); err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range m.Events {
-			ev, err := events.Decode(ms[e.Path])
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, ev := range packageEvents(t, ms) {
 			if ev.Type == TypeAccessRefused && strings.Contains(string(ev.Data), `"package.seal"`) {
 				n++
 			}
@@ -122,4 +106,23 @@ func TestAttackUndisclosingPackageCarriesNoRefusedSealing(t *testing.T) {
 	if n, named := refusedSealings(open); n != 2 || !named {
 		t.Errorf("the disclosing defence package carries %d refused sealings (its report names pam: %v), want 2", n, named)
 	}
+}
+
+// packageEvents are the custody events a package's members (ms) carry,
+// in its manifest's order.
+func packageEvents(t *testing.T, ms map[string][]byte) []*events.Event {
+	t.Helper()
+	var m pkgformat.Manifest
+	if err := json.Unmarshal(ms[pkgformat.ManifestName], &m); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]*events.Event, 0, len(m.Events))
+	for _, e := range m.Events {
+		ev, err := events.Decode(ms[e.Path])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ev)
+	}
+	return out
 }

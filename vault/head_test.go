@@ -178,17 +178,7 @@ func TestViewsWaitForAPublishedCheckpoint(t *testing.T) {
 	openCases(t, v, inv, "A")
 	a := depositText(t, v, inv, "A", "a.bin", "aaaa")
 	headPath := filepath.Join(dir, "keyring", HeadFile)
-	headSize := func() uint64 {
-		b, err := os.ReadFile(headPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cp, err := events.ParseCheckpoint(b, v.origin, v.verifier)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cp.Size
-	}
+	headSize := func() uint64 { return keptHeadSize(t, v, headPath) }
 
 	r, err := v.OpenItem(ctx, inv, a.ID, "the view")
 	if err != nil {
@@ -832,16 +822,8 @@ func TestActsWaitForTheHead(t *testing.T) {
 	headPath := filepath.Join(dir, "keyring", HeadFile)
 	covered := func(what string) {
 		t.Helper()
-		b, err := os.ReadFile(headPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cp, err := events.ParseCheckpoint(b, v.origin, v.verifier)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cp.Size < v.log.Size() {
-			t.Fatalf("%s was answered with the head at %d events, the log at %d", what, cp.Size, v.log.Size())
+		if size := keptHeadSize(t, v, headPath); size < v.log.Size() {
+			t.Fatalf("%s was answered with the head at %d events, the log at %d", what, size, v.log.Size())
 		}
 	}
 	if err := v.OpenCase(ctx, inv, "P-1", "acts"); err != nil {
@@ -942,4 +924,19 @@ func TestStartRefusalsSayWhatToDo(t *testing.T) {
 		t.Fatalf("a start once the altered head file is moved aside, from the object store's copy: %v", err)
 	}
 	v.Close()
+}
+
+// keptHeadSize is the size of the checkpoint the head file at path
+// holds, signed by v's log key.
+func keptHeadSize(t *testing.T, v *Vault, path string) uint64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := events.ParseCheckpoint(b, v.origin, v.verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp.Size
 }

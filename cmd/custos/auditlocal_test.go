@@ -6,16 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"filippo.io/age"
 	"github.com/custos-vault/custos/events/sqlite"
-	"github.com/custos-vault/custos/hsm/soft"
-	"github.com/custos-vault/custos/objects/fs"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -25,34 +21,14 @@ import (
 // writes the sticky head and its copy. It returns the log's verifier key.
 func runDataVault(t *testing.T, data string, persons ...string) string {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(data, "custody.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	objs, err := fs.New(ctx, fs.Config{Dir: filepath.Join(data, "objects")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := soft.New(ctx, soft.Config{Dir: filepath.Join(data, "keys")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, _ := age.GenerateX25519Identity()
-	v, err := vault.Open(ctx, vault.Config{Log: st, Objects: objs, Sealer: sealer,
-		KeyringDir: filepath.Join(data, keyringDir), SpoolDir: filepath.Join(data, "spool"),
-		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, stop := openDataVault(t, data)
 	for _, p := range persons {
-		if _, err := v.Enroll(ctx, p, vault.RoleInvestigator); err != nil {
+		if _, err := v.Enroll(context.Background(), p, vault.RoleInvestigator); err != nil {
 			t.Fatal(err)
 		}
 	}
 	key := v.VerifierKey()
-	if err := v.Close(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	return key

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"filippo.io/age"
@@ -17,8 +18,11 @@ import (
 )
 
 // openDataVault opens a vault on the server's layout of the data folder
-// data, closed when the test ends.
-func openDataVault(t *testing.T, data string) *vault.Vault {
+// data (DATA/custody.db, DATA/keyring, DATA/objects), closed when the
+// test ends if the test did not stop it first (stop: closing it
+// publishes a checkpoint of every event and writes the sticky head and
+// its copy; the log's file is closed with it).
+func openDataVault(t *testing.T, data string) (*vault.Vault, func() error) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(data, "custody.db")})
@@ -40,8 +44,13 @@ func openDataVault(t *testing.T, data string) *vault.Vault {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { v.Close(); st.Close() })
-	return v
+	stop := sync.OnceValue(func() error {
+		err := v.Close()
+		st.Close()
+		return err
+	})
+	t.Cleanup(func() { stop() })
+	return v, stop
 }
 
 // --dev on a vault in use (people enrolled by its custodians, no
@@ -55,7 +64,7 @@ func TestDevPersonsOnlyInAVaultOfTheirOwn(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
 	devOnly := func(v *vault.Vault) []string { return v.EnrolledOutside(nil) }
 
-	inUse := openDataVault(t, t.TempDir())
+	inUse, _ := openDataVault(t, t.TempDir())
 	if _, err := inUse.Enroll(ctx, "ivan", vault.RoleInvestigator); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +77,7 @@ func TestDevPersonsOnlyInAVaultOfTheirOwn(t *testing.T) {
 	}
 
 	data := t.TempDir()
-	dev := openDataVault(t, data)
+	dev, _ := openDataVault(t, data)
 	if err := devPersons(ctx, dev, data, "http://127.0.0.1:1", logger); err != nil {
 		t.Fatal(err)
 	}
