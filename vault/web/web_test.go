@@ -914,7 +914,9 @@ func TestSignInOfASuspendedPersonSaysSo(t *testing.T) {
 // TestBrowserSessionExpiry); the page says it in words, and a link's own
 // word shows only the plain text.
 func TestSignInPageSaysWhyTheSessionEnded(t *testing.T) {
-	bv := openTestVault(t)
+	// A vault whose first start was configured with the provider (its
+	// identity source, accepted then) that the API below no longer uses.
+	bv := openTestVault(t, func(c *vault.Config) { c.SignIn.OIDCIssuer = "https://idp.example/" })
 	base := serve(t, bv, api.Options{RefusalWindow: time.Hour}, nil)
 	ctx := context.Background()
 	cust := vault.Principal{Name: "cust", Role: vault.RoleCustodian}
