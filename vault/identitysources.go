@@ -78,7 +78,7 @@ func checkIdentitySource(s string) error {
 		}
 		return badInput("an OpenID provider is named by its issuer URL, as the provider states it: oidc https://id.example.org/realms/hotline")
 	case "ca":
-		if len(v) == 64 && strings.IndexFunc(v, func(r rune) bool { return r > 0x7f || !isLowerHex(byte(r)) }) < 0 {
+		if isDigest(v) {
 			return nil
 		}
 		return badInput("a client CA is named by the SHA-256 of its certificate, 64 lowercase hex digits, as the server's start records it (client_ca_sha256): ca 3a7b…")
@@ -86,21 +86,15 @@ func checkIdentitySource(s string) error {
 	return badInput("an identity source is \"oidc ISSUER\" or \"ca SHA256\"")
 }
 
-// configuredSources are the identity sources cfg signs people in through.
+// configuredSources are the identity sources cfg signs people in through:
+// those its start records (startedConfig), as startedSources reads them.
 func (cfg Config) configuredSources() []string {
-	var out []string
-	if cfg.SignIn.OIDCIssuer != "" {
-		out = append(out, OIDCSource(cfg.SignIn.OIDCIssuer))
-	}
-	for _, ca := range cfg.SignIn.ClientCASHA256 {
-		out = append(out, CASource(ca))
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return startedSources(cfg.startedConfig())
 }
 
 // startedSources reads the sources a server.started's data names as
-// configured (its oidc_issuer and client_ca_sha256 members).
+// configured (its oidc_issuer and client_ca_sha256 members, the CAs
+// sorted and once each, as startedConfig writes them).
 func startedSources(d map[string]string) []string {
 	var out []string
 	if iss := d["oidc_issuer"]; iss != "" {
@@ -120,10 +114,7 @@ func (s *State) applyStartedSources(ev *events.Event, d map[string]string) {
 	}
 	s.identity.Guarded = true
 	for _, src := range startedSources(d) {
-		if s.identity.Accepted == nil {
-			s.identity.Accepted = map[string]uint64{}
-		}
-		s.identity.Accepted[src] = ev.Seq
+		s.identity.accept(src, ev.Seq)
 	}
 }
 
@@ -132,13 +123,21 @@ func applyIdentitySourceAccepted(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	if s.identity.Accepted == nil {
-		s.identity.Accepted = map[string]uint64{}
-	}
-	if _, ok := s.identity.Accepted[d.Source]; !ok {
-		s.identity.Accepted[d.Source] = ev.Seq
-	}
+	s.identity.accept(d.Source, ev.Seq)
 	return nil
+}
+
+// accept notes src accepted at event seq, unless it was before (the
+// first acceptance is the one listed). The map is made with its first
+// entry, so that a guarded log without sources has none, as a snapshot
+// reads it back.
+func (i *identitySources) accept(src string, seq uint64) {
+	if i.Accepted == nil {
+		i.Accepted = map[string]uint64{}
+	}
+	if _, ok := i.Accepted[src]; !ok {
+		i.Accepted[src] = seq
+	}
 }
 
 // sourceAccepted reports whether src signs people in: every source
@@ -217,9 +216,6 @@ func (v *Vault) AcceptIdentitySource(ctx context.Context, who Principal, src, re
 	if err := v.MayAsk(ctx, who, "identity.source", src); err != nil {
 		return nil, err
 	}
-	if err := checkIdentitySource(src); err != nil {
-		return nil, err
-	}
 	if strings.TrimSpace(reason) == "" {
 		return nil, badInput("accepting an identity source needs --reason: it lets whoever the source vouches for sign in as the people of this vault, and the reason is what a court reads of why")
 	}
@@ -227,6 +223,8 @@ func (v *Vault) AcceptIdentitySource(ctx context.Context, who Principal, src, re
 	if err != nil {
 		return nil, err
 	}
+	// The kind's rule, as its approval will check it: the source's form,
+	// and that it is not accepted already.
 	if err := identitySourceKind.check(v, Request{Params: b}); err != nil {
 		return nil, v.refusedAs(ctx, who, "identity.source", src, err)
 	}

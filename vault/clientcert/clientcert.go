@@ -144,6 +144,9 @@ type Authority struct {
 	now      func() time.Time
 	cas      []*x509.Certificate
 	pool     *x509.CertPool
+	// sums are the SHA-256 (hex) of each CA certificate, by its DER:
+	// taken once, read at every identification (Identify).
+	sums map[string]string
 
 	mu        sync.Mutex
 	set       *crlSet              // the CRLs last accepted; nil before
@@ -185,10 +188,13 @@ func New(cfg Config) (*Authority, error) {
 		now:      cfg.Now,
 		cas:      cas,
 		pool:     x509.NewCertPool(),
+		sums:     map[string]string{},
 		high:     map[string]highWater{},
 	}
 	for _, c := range cas {
 		a.pool.AddCert(c)
+		sum := sha256.Sum256(c.Raw)
+		a.sums[string(c.Raw)] = hex.EncodeToString(sum[:])
 	}
 	if a.crlFile != "" {
 		if err := a.Reload(); err != nil {
@@ -205,8 +211,7 @@ func New(cfg Config) (*Authority, error) {
 func (a *Authority) CASHA256() []string {
 	out := make([]string, len(a.cas))
 	for i, c := range a.cas {
-		sum := sha256.Sum256(c.Raw)
-		out[i] = hex.EncodeToString(sum[:])
+		out[i] = a.sums[string(c.Raw)]
 	}
 	return out
 }
@@ -347,11 +352,8 @@ func (a *Authority) Identify(cs *tls.ConnectionState) (Identity, error) {
 	var cas []string
 	for _, ch := range chains {
 		for _, c := range ch {
-			for _, ca := range a.cas {
-				if bytes.Equal(c.Raw, ca.Raw) {
-					sum := sha256.Sum256(ca.Raw)
-					cas = append(cas, hex.EncodeToString(sum[:]))
-				}
+			if sum, ok := a.sums[string(c.Raw)]; ok {
+				cas = append(cas, sum)
 			}
 		}
 	}
