@@ -54,8 +54,18 @@ func TestLifetimesEndAsTheConfigurationInForce(t *testing.T) {
 	if _, err := v.Authenticate(s.Token.Reveal()); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), "session life") {
 		t.Errorf("a session opened under a year's life, thirteen hours on with twelve in force: %v", err)
 	}
+	for _, p := range v.Requests(cs["c2"]) {
+		if p.ID == req.ID && p.Expires.After(start.Add(24*time.Hour+time.Minute)) {
+			t.Errorf("the pending request is listed as open until %s, past the day now in force", p.Expires)
+		}
+	}
 	later(25 * time.Hour)
 	if _, err := v.Approve(ctx, cs["c2"], req.ID); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("a request opened under a month's life, approved 25 hours on with a day in force: %v", err)
+	}
+	for _, p := range v.Requests(cs["c2"]) {
+		if p.ID == req.ID {
+			t.Errorf("a request past the life now in force is still listed as pending, until %s", p.Expires)
+		}
 	}
 }

@@ -455,6 +455,12 @@ func (r Request) target() string {
 func (v *Vault) Requests(who Principal) []PendingRequest {
 	var out []PendingRequest
 	for _, r := range v.state.pendingRequests(v.cfg.Now()) {
+		// Its life as the configuration in force says (requestExpires):
+		// one that ended by it is listed no longer, as it is no longer
+		// approved.
+		if r.Expires = v.requestExpires(r); !v.cfg.Now().Before(r.Expires) {
+			continue
+		}
 		if (who.Role == RoleCustodian || r.By == who.Name) && v.listable(r) {
 			pr := PendingRequest{Request: r}
 			// The items asked are shown to the custodians who decide,
