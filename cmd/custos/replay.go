@@ -355,7 +355,7 @@ func (f *ruleFindings) discardWarnings() []string {
 		out = append(out, more)
 	}
 	if f.discardsBefore > 0 {
-		out = append(out, fmt.Sprintf("%d earlier starts that set state snapshots aside, before your saved checkpoint of %d events, are not said again: the audit that saved it said them", f.discardsBefore, f.changesSince))
+		out = append(out, f.saidBefore(f.discardsBefore, "starts that set state snapshots aside"))
 	}
 	return out
 }
@@ -440,6 +440,12 @@ func (f *ruleFindings) started(ev *events.Event) {
 	f.config = now
 }
 
+// saidBefore counts n events of a kind (what) before the auditor's
+// newest saved checkpoint, which the audit that saved it said.
+func (f *ruleFindings) saidBefore(n uint64, what string) string {
+	return fmt.Sprintf("%d earlier %s, before your saved checkpoint of %d events, are not said again: the audit that saved it said them", n, what, f.changesSince)
+}
+
 // configWarnings says each change of the server's configuration the log
 // records from one start to the next, the first shownRuleFindings of
 // them, and how many more there are.
@@ -459,7 +465,7 @@ func (f *ruleFindings) configWarnings() []string {
 		out = append(out, more)
 	}
 	if f.changesBefore > 0 {
-		out = append(out, fmt.Sprintf("%d earlier changes of the server's configuration, before your saved checkpoint of %d events, are not said again: the audit that saved it said them", f.changesBefore, f.changesSince))
+		out = append(out, f.saidBefore(f.changesBefore, "changes of the server's configuration"))
 	}
 	return out
 }
