@@ -96,13 +96,13 @@ type CustodyRules struct {
 	// classification policy is a request (since 2026-12-07); from it on,
 	// for good, a lowering names the request it carries out.
 	classificationRequests bool
-	// sourcesGuarded: a start recorded that identity sources sign people
-	// in once accepted (since 2026-12-07), sources those accepted (the
-	// guarding start's own, and each identity.source.accepted).
-	sourcesGuarded bool
-	sources        map[string]bool
-	recipients     map[string]string
-	receiptKeys    map[string]bool
+	// identity: the identity sources as the vault's state holds them
+	// (identitysources.go): guarded and keys pinned from the starts
+	// that said so, those accepted (the guarding start's own, and each
+	// identity.source.accepted).
+	identity    identitySources
+	recipients  map[string]string
+	receiptKeys map[string]bool
 
 	// sessions are the sessions the log opened, until a week after they
 	// ended or expired (custodyrules_sessions.go); opens counts their

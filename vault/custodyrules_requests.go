@@ -130,27 +130,16 @@ func (r *CustodyRules) started(ev *events.Event) {
 		// release) does not let one custodian lower a policy.
 		r.classificationRequests = true
 	}
-	if d[startedIdentitySources] == "request" && !r.sourcesGuarded {
-		// For good, as the vault's state: the first start that guards
-		// identity sources accepts its own.
-		r.sourcesGuarded = true
-		if r.sources == nil {
-			r.sources = map[string]bool{}
-		}
-		for _, src := range startedSources(d) {
-			r.sources[strings.Clone(src)] = true
-		}
-	}
+	// For good, as the vault's state: the first start that guards
+	// identity sources accepts its own, and so on.
+	r.identity.started(ev.Seq, d)
 }
 
 // sourceAccepted notes the source an identity.source.accepted accepts
 // (Check reads the decision first).
 func (r *CustodyRules) sourceAccepted(ev *events.Event) {
 	if d, err := data[IdentitySourceAccepted](ev); err == nil {
-		if r.sources == nil {
-			r.sources = map[string]bool{}
-		}
-		r.sources[strings.Clone(d.Source)] = true
+		r.identity.accept(d.Source, ev.Seq)
 	}
 }
 

@@ -105,8 +105,11 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 		return r.broken(ev, "session %s was opened again, for %s: the log opened a session of that id before", d.Session, a.Person)
 	}
 	r.sessions[d.Session] = &ruleSession{person: strings.Clone(a.Person), until: events.FormatTime(exp.Add(sessionGrace))}
-	if a.Auth == "oidc" && r.sourcesGuarded && !r.sources[OIDCSource(a.Issuer)] {
+	if src := r.oidcUnaccepted(a, d.Key); src != "" {
 		// (The session is kept: its acts are read as any session's.)
+		if strings.HasPrefix(src, "oidc-key ") {
+			return r.broken(ev, "%s signed in (session %s) through the identity provider %s with a key no two custodians accepted (%q): a provider's key signs no one in until a custodian asks and another approves (identity.source.accepted); another server answering at the provider's address would sign in this way", a.Person, d.Session, a.Issuer, d.Key)
+		}
 		return r.broken(ev, "%s signed in (session %s) through the identity provider %s, which no two custodians accepted: a provider the server's operator configured signs no one in until a custodian asks and another approves (identity.source.accepted)", a.Person, d.Session, a.Issuer)
 	}
 	if d.Refreshed != "" {
@@ -120,6 +123,16 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 		return r.broken(ev, "a session was opened for %s as %s, whom the log did not enroll in that role, or had suspended or removed", a.Person, a.Role)
 	}
 	return nil
+}
+
+// oidcUnaccepted is, for an OpenID sign-in by a, the identity source no
+// two custodians had accepted then, with its key thumb ("" if none, and
+// for other sign-ins).
+func (r *CustodyRules) oidcUnaccepted(a events.Actor, thumb string) string {
+	if a.Auth != "oidc" {
+		return ""
+	}
+	return r.identity.unacceptedOIDC(a.Issuer, thumb)
 }
 
 // endSession ends the session id at now: events may name it for
@@ -180,6 +193,8 @@ func sessionOpenedData(b []byte) (d SessionOpened, ok bool) {
 			field, seen = &d.Expires, seen|2
 		case "refreshed":
 			field = &d.Refreshed
+		case "key":
+			field = &d.Key
 		}
 		if field != nil {
 			*field = string(value)

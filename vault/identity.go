@@ -70,6 +70,10 @@ type Credential struct {
 	// ClientID is the OpenID client the session's ID token was issued to
 	// (SessionOpened), kept with the session; not an actor field.
 	ClientID string `json:",omitempty"`
+	// Key is the thumbprint of the OpenID provider's key that signed the
+	// session's ID token (SessionOpened), kept with the session; not an
+	// actor field.
+	Key string `json:",omitempty"`
 }
 
 func (p Principal) actor() events.Actor {
@@ -121,6 +125,9 @@ type ExternalIdentity struct {
 	// ClientID is, for an OpenID sign-in, the client the ID token was
 	// issued to (its audience).
 	ClientID string
+	// Key is, for an OpenID sign-in, the thumbprint of the provider's
+	// key that signed the ID token (oidcauth.Identity.Key).
+	Key string
 	// CAs are, for a certificate, the SHA-256 (hex) of each configured
 	// client CA certificate its verified chains run through: the
 	// identity sources that vouch for it (identitysources.go).
@@ -332,7 +339,13 @@ func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*
 	if err := checkAsserted(id); err != nil {
 		return nil, err
 	}
-	if src := OIDCSource(id.Issuer); !v.state.sourceAccepted(src) {
+	if id.Key != "" && !isThumbprint(id.Key) {
+		return nil, fmt.Errorf("%w: the provider's key is not named by a thumbprint", ErrUnauthenticated)
+	}
+	if src := v.state.oidcUnaccepted(id.Issuer, id.Key); src != "" {
+		if id.Key == "" && strings.HasPrefix(src, "oidc-key ") {
+			return nil, fmt.Errorf("%w: the sign-in does not say which of the provider's keys signed it, and this vault signs people in only through the keys two custodians accepted", ErrUnauthenticated)
+		}
 		return nil, notAccepted(src)
 	}
 	p, ok := v.state.personByIdentity("oidc", id.Name)
@@ -345,7 +358,7 @@ func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*
 	if req := v.cfg.RequireMFA[p.Role]; !req.satisfiedBy(id) {
 		return nil, fmt.Errorf("%w: a %s must sign in with multi-factor authentication (%s)", ErrUnauthenticated, p.Role, req)
 	}
-	c := Credential{Auth: "oidc", Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR, Claim: v.cfg.OIDCClaim, ClientID: id.ClientID}
+	c := Credential{Auth: "oidc", Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR, Claim: v.cfg.OIDCClaim, ClientID: id.ClientID, Key: id.Key}
 	return v.openSession(ctx, p, c, "", func(Person) error { return nil })
 }
 
@@ -420,7 +433,7 @@ func (v *Vault) openSession(ctx context.Context, p Person, c Credential, refresh
 		return still(q)
 	}
 	_, err := v.appendActs(ctx, true, sequencer.Draft{Type: TypeSessionOpened, Actor: who.actor(), Check: check,
-		Data: SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed, SignedIn: signedIn, Claim: c.Claim, ClientID: c.ClientID}})
+		Data: SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed, SignedIn: signedIn, Claim: c.Claim, ClientID: c.ClientID, Key: c.Key}})
 	if err != nil {
 		return nil, err
 	}

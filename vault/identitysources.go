@@ -14,17 +14,27 @@ import (
 )
 
 // Identity sources: what vouches for who signs in besides the vault's own
-// credentials: an OpenID provider (its issuer) and each client CA
-// certificate (its SHA-256). Whoever runs the server chooses them at
-// start (--oidc-issuer, --client-ca), and a person enrolled without an
-// identity-provider value or a certificate name is matched by their name
-// alone, whatever source vouches for it: a server administrator who
-// restarted the vault with a provider of their own signed in as any
-// custodian. So a source signs people in only once accepted: those the
-// first start that guards them was configured with (a vault's starting
-// point, said by its server.started), and each one after that on a
-// request a second custodian approves (KindIdentitySource,
-// identity.source.accepted). docs/identity.md section 9.
+// credentials: an OpenID provider (its issuer, and each of its signing
+// keys) and each client CA certificate (its SHA-256). Whoever runs the
+// server chooses them at start (--oidc-issuer, --client-ca), and a
+// person enrolled without an identity-provider value or a certificate
+// name is matched by their name alone, whatever source vouches for it:
+// a server administrator who restarted the vault with a provider of
+// their own signed in as any custodian. So a source signs people in
+// only once accepted: those the first start that guards them was
+// configured with (a vault's starting point, said by its
+// server.started), and each one after that on a request a second
+// custodian approves (KindIdentitySource, identity.source.accepted).
+//
+// A provider is named by its issuer URL, and whoever runs the server
+// also controls the names it resolves and the TLS roots it trusts: a
+// provider of theirs answering at the accepted URL would pass for the
+// accepted one. So from the first start that pins them
+// (startedKeyPins), a provider's sign-in also needs the key that signed
+// its ID token accepted ("oidc-key ISSUER THUMBPRINT"): that start
+// accepts the keys its accepted provider serves then, and a key the
+// provider publishes later is accepted as any source is.
+// docs/identity.md section 9.
 
 // KindIdentitySource is the request to accept an identity source: its
 // params name the source (identitySourceParams).
@@ -40,8 +50,18 @@ const TypeIdentitySourceAccepted = "identity.source.accepted"
 // are accepted with it.
 const startedIdentitySources = "identity_sources"
 
+// startedKeyPins is the server.started member that says a start signs
+// people in through an OpenID provider only with its accepted keys
+// ("request"): from the first that says so, for good (since
+// 2026-12-07); startedOIDCKeys names the provider's keys at that start.
+const (
+	startedKeyPins  = "oidc_key_pins"
+	startedOIDCKeys = "oidc_keys"
+)
+
 // IdentitySourceAccepted is the data of identity.source.accepted: the
-// source ("oidc ISSUER" or "ca SHA256"), the request, who asked and why.
+// source ("oidc ISSUER", "oidc-key ISSUER THUMBPRINT" or "ca SHA256"),
+// the request, who asked and why.
 type IdentitySourceAccepted struct {
 	Source      string `json:"source"`
 	Request     string `json:"request"`
@@ -53,37 +73,73 @@ type identitySourceParams struct {
 	Source string `json:"source"`
 }
 
-// identitySources is what the state holds of them: Guarded from the
-// first start that guards them, and each accepted source with the event
-// that accepted it.
+// identitySources is what the state (and the custody rules) hold of
+// them: Guarded from the first start that guards them, KeysPinned from
+// the first that pins providers' keys, and each accepted source with
+// the event that accepted it.
 type identitySources struct {
-	Guarded  bool              `json:"guarded,omitempty"`
-	Accepted map[string]uint64 `json:"accepted,omitempty"`
+	Guarded    bool              `json:"guarded,omitempty"`
+	KeysPinned bool              `json:"keys_pinned,omitempty"`
+	Accepted   map[string]uint64 `json:"accepted,omitempty"`
 }
 
-// OIDCSource and CASource name identity sources as requests and events
-// do: "oidc " and the issuer exactly as the provider states it, "ca "
-// and a client CA certificate's SHA-256 (64 lowercase hex digits).
-func OIDCSource(issuer string) string { return "oidc " + issuer }
-func CASource(sha256 string) string   { return "ca " + sha256 }
+// OIDCSource, OIDCKeySource and CASource name identity sources as
+// requests and events do: "oidc " and the issuer exactly as the
+// provider states it; "oidc-key ", the issuer, a space and the
+// thumbprint of one of its signing keys (RFC 7638 with SHA-256,
+// base64url without padding: 43 characters, as oidcauth.Thumbprint
+// gives it); "ca " and a client CA certificate's SHA-256 (64 lowercase
+// hex digits).
+func OIDCSource(issuer string) string           { return "oidc " + issuer }
+func OIDCKeySource(issuer, thumb string) string { return "oidc-key " + issuer + " " + thumb }
+func CASource(sha256 string) string             { return "ca " + sha256 }
 
-// checkIdentitySource refuses a source that is not one of the two forms.
+// checkIdentitySource refuses a source that is not one of the three
+// forms.
 func checkIdentitySource(s string) error {
 	kind, v, _ := strings.Cut(s, " ")
 	switch kind {
 	case "oidc":
-		u, err := url.Parse(v)
-		if err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && checkText("source", v, 1024, false, false) == nil {
+		if isIssuer(v) {
 			return nil
 		}
 		return badInput("an OpenID provider is named by its issuer URL, as the provider states it: oidc https://id.example.org/realms/hotline")
+	case "oidc-key":
+		if i := strings.LastIndexByte(v, ' '); i > 0 && isIssuer(v[:i]) && isThumbprint(v[i+1:]) {
+			return nil
+		}
+		return badInput("an OpenID provider's signing key is named by the issuer and the key's thumbprint (RFC 7638, SHA-256, base64url: 43 characters), as custos identity-source list shows it: oidc-key https://id.example.org/realms/hotline NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
 	case "ca":
 		if isDigest(v) {
 			return nil
 		}
 		return badInput("a client CA is named by the SHA-256 of its certificate, 64 lowercase hex digits, as the server's start records it (client_ca_sha256): ca 3a7b…")
 	}
-	return badInput("an identity source is \"oidc ISSUER\" or \"ca SHA256\"")
+	return badInput("an identity source is \"oidc ISSUER\", \"oidc-key ISSUER THUMBPRINT\" or \"ca SHA256\"")
+}
+
+// isIssuer reports whether v may be an OpenID issuer: an http(s) URL
+// with a host, of visible text without spaces.
+func isIssuer(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		!strings.Contains(v, " ") && checkText("source", v, 1024, false, false) == nil
+}
+
+// isThumbprint reports whether v is a SHA-256 JWK thumbprint as
+// oidcauth.Thumbprint writes it: 43 base64url characters (32 bytes).
+func isThumbprint(v string) bool {
+	if len(v) != 43 {
+		return false
+	}
+	for _, c := range []byte(v) {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	// The last character carries 4 bits of the 32 bytes: the rest must
+	// be zero, as a canonical encoding has them.
+	return strings.IndexByte("AEIMQUYcgkosw048", v[42]) >= 0
 }
 
 // configuredSources are the identity sources cfg signs people in through:
@@ -93,12 +149,16 @@ func (cfg Config) configuredSources() []string {
 }
 
 // startedSources reads the sources a server.started's data names as
-// configured (its oidc_issuer and client_ca_sha256 members, the CAs
-// sorted and once each, as startedConfig writes them).
+// configured (its oidc_issuer, oidc_keys and client_ca_sha256 members,
+// the keys and the CAs sorted and once each, as startedConfig writes
+// them).
 func startedSources(d map[string]string) []string {
 	var out []string
 	if iss := d["oidc_issuer"]; iss != "" {
 		out = append(out, OIDCSource(iss))
+		for _, k := range strings.Fields(d[startedOIDCKeys]) {
+			out = append(out, OIDCKeySource(iss, k))
+		}
 	}
 	for _, ca := range strings.Fields(d["client_ca_sha256"]) {
 		out = append(out, CASource(ca))
@@ -106,16 +166,55 @@ func startedSources(d map[string]string) []string {
 	return out
 }
 
-// applyStartedSources is server.started's part of identity sources: the
-// first start that guards them accepts its own.
+// applyStartedSources is server.started's part of identity sources
+// (identitySources.started).
 func (s *State) applyStartedSources(ev *events.Event, d map[string]string) {
-	if d[startedIdentitySources] != "request" || s.identity.Guarded {
+	s.identity.started(ev.Seq, d)
+}
+
+// started reads the server.started at seq, whose data is d: the first
+// start that guards identity sources accepts its own; the first that
+// pins providers' keys, on a log guarded before, accepts the keys it
+// names of its provider if that provider is accepted (the keys it
+// serves at the upgrade: what the release before trusted of it).
+func (i *identitySources) started(seq uint64, d map[string]string) {
+	pins := d[startedKeyPins] == "request"
+	if d[startedIdentitySources] == "request" && !i.Guarded {
+		i.Guarded, i.KeysPinned = true, pins
+		for _, src := range startedSources(d) {
+			i.accept(src, seq)
+		}
 		return
 	}
-	s.identity.Guarded = true
-	for _, src := range startedSources(d) {
-		s.identity.accept(src, ev.Seq)
+	if !pins || !i.Guarded || i.KeysPinned {
+		return
 	}
+	i.KeysPinned = true
+	iss := d["oidc_issuer"]
+	if _, ok := i.Accepted[OIDCSource(iss)]; iss == "" || !ok {
+		return
+	}
+	for _, k := range strings.Fields(d[startedOIDCKeys]) {
+		i.accept(OIDCKeySource(iss, k), seq)
+	}
+}
+
+// unacceptedOIDC gives the source that keeps a sign-in through the
+// provider issuer, with its key thumb, out ("" if none does): once keys
+// are pinned, the key (whose source names its provider: accepting a key
+// accepts the provider with it); before, the provider.
+func (i *identitySources) unacceptedOIDC(issuer, thumb string) string {
+	src := OIDCSource(issuer)
+	switch {
+	case !i.Guarded:
+		return ""
+	case i.KeysPinned:
+		src = OIDCKeySource(issuer, thumb)
+	}
+	if _, ok := i.Accepted[src]; !ok {
+		return src
+	}
+	return ""
 }
 
 func applyIdentitySourceAccepted(s *State, ev *events.Event) error {
@@ -130,13 +229,13 @@ func applyIdentitySourceAccepted(s *State, ev *events.Event) error {
 // accept notes src accepted at event seq, unless it was before (the
 // first acceptance is the one listed). The map is made with its first
 // entry, so that a guarded log without sources has none, as a snapshot
-// reads it back.
+// reads it back; src is copied, not kept as a piece of an event's data.
 func (i *identitySources) accept(src string, seq uint64) {
 	if i.Accepted == nil {
 		i.Accepted = map[string]uint64{}
 	}
 	if _, ok := i.Accepted[src]; !ok {
-		i.Accepted[src] = seq
+		i.Accepted[strings.Clone(src)] = seq
 	}
 }
 
@@ -159,22 +258,35 @@ func (s *State) sourcesGuarded() bool {
 	return s.identity.Guarded
 }
 
+// oidcUnaccepted is State's unacceptedOIDC.
+func (s *State) oidcUnaccepted(issuer, thumb string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.identity.unacceptedOIDC(issuer, thumb)
+}
+
 // notAccepted is the refusal of a sign-in through an identity source no
 // two custodians accepted.
 func notAccepted(src string) error {
 	kind, v, _ := strings.Cut(src, " ")
-	what := "the identity provider " + v
-	if kind == "ca" {
-		what = "the client CA whose certificate's SHA-256 is " + v
+	what := "the identity provider " + v + " signs no one in to this vault yet: it was configured by whoever runs the server, and two custodians have not accepted it"
+	switch kind {
+	case "ca":
+		what = "the client CA whose certificate's SHA-256 is " + v + " signs no one in to this vault yet: it was configured by whoever runs the server, and two custodians have not accepted it"
+	case "oidc-key":
+		iss, thumb, _ := strings.Cut(v, " ")
+		what = fmt.Sprintf("the identity provider %s signed this sign-in with a key two custodians have not accepted (%s): a key the provider began to use after a rotation, a provider not accepted yet, or another server answering at the provider's address", iss, thumb)
 	}
-	return fmt.Errorf("%w: %s signs no one in to this vault yet: it was configured by whoever runs the server, and two custodians have not accepted it. A custodian, signed in another way (local credentials, or a source already accepted), asks with custos identity-source accept %q --reason TEXT, and another approves (docs/identity.md section 9)", ErrUnauthenticated, what, src)
+	return fmt.Errorf("%w: %s. A custodian, signed in another way (local credentials, or a source already accepted), asks with custos identity-source accept %q --reason TEXT, and another approves (docs/identity.md section 9)", ErrUnauthenticated, what, src)
 }
 
 // IdentitySource is one identity source as custos identity-source list
 // shows it.
 type IdentitySource struct {
 	Source string `json:"source"`
-	// Configured: the running server signs people in through it.
+	// Configured: the running server signs people in through it (for a
+	// provider's key: the provider served it at the start, or serves it
+	// now).
 	Configured bool `json:"configured"`
 	// Accepted: it may sign people in; AcceptedAt the event that
 	// accepted it (the guarding start's, or identity.source.accepted).
@@ -194,7 +306,19 @@ func (v *Vault) IdentitySources(ctx context.Context, who Principal) (list []Iden
 	accepted := maps.Clone(v.state.identity.Accepted)
 	v.state.mu.RUnlock()
 	seen := map[string]bool{}
-	for _, src := range v.cfg.configuredSources() {
+	configured := v.cfg.configuredSources()
+	if iss := v.cfg.SignIn.OIDCIssuer; iss != "" && v.cfg.OIDCServedKeys != nil {
+		if keys, err := v.cfg.OIDCServedKeys(ctx); err == nil {
+			for _, k := range keys {
+				if src := OIDCKeySource(iss, k); !slices.Contains(configured, src) {
+					configured = append(configured, src)
+				}
+			}
+		} else {
+			v.logger.Warn("identity sources: the provider's keys could not be read; listing those of the start", "err", err)
+		}
+	}
+	for _, src := range configured {
 		at, ok := accepted[src]
 		list = append(list, IdentitySource{Source: src, Configured: true, Accepted: ok || !guarded, AcceptedAt: at})
 		seen[src] = true
@@ -242,9 +366,13 @@ var identitySourceKind = requestKind{
 		}
 		v.state.mu.RLock()
 		_, ok := v.state.identity.Accepted[p.Source]
+		pinned := v.state.identity.KeysPinned
 		v.state.mu.RUnlock()
 		if ok {
 			return refused(ErrConflict, "%s is accepted already", p.Source)
+		}
+		if kind, iss, _ := strings.Cut(p.Source, " "); kind == "oidc" && pinned {
+			return badInput("this vault signs people in through an OpenID provider's keys, one by one: accept the key it signs with, oidc-key %s THUMBPRINT (custos identity-source list shows the keys it serves)", iss)
 		}
 		return nil
 	},

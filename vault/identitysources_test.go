@@ -17,8 +17,16 @@ const testIssuer = "https://idp.example/"
 
 var testCASHA256 = strings.Repeat("c", 64)
 
+// testKey is the thumbprint of the test provider's signing key (RFC
+// 7638's example key), otherKey another key's.
+const (
+	testKey  = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+	otherKey = "9Uz1lSmd32cWLyt36VQWAXdh3ltEFlQ6EcPjTQGqTsw"
+)
+
 func withTestSources(c *Config) {
 	c.SignIn.OIDCIssuer = testIssuer
+	c.SignIn.OIDCKeys = []string{testKey}
 	c.SignIn.ClientCASHA256 = []string{testCASHA256}
 }
 
@@ -34,10 +42,11 @@ func TestIdentitySourcesSignInOnceAccepted(t *testing.T) {
 	dir := t.TempDir()
 	v, cfg, _ := restartable(t, dir, withTestSources)
 	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
-	oidc := func(v *Vault, issuer string) error {
-		_, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "c1", Issuer: issuer, Subject: "c1-sub"})
+	oidcKey := func(v *Vault, issuer, key string) error {
+		_, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "c1", Issuer: issuer, Subject: "c1-sub", Key: key})
 		return err
 	}
+	oidc := func(v *Vault, issuer string) error { return oidcKey(v, issuer, testKey) }
 	card := func(v *Vault, ca string) error {
 		_, err := v.AuthenticateCertificate(ExternalIdentity{Kind: "certificate", Name: "c2", Issuer: "CN=CA", Subject: "CN=c2",
 			Fingerprint: strings.Repeat("ab", 32), CAs: []string{ca}})
@@ -60,8 +69,17 @@ func TestIdentitySourcesSignInOnceAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	if err := oidc(v, rogue); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), "signs no one in to this vault yet") {
+	if err := oidc(v, rogue); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), "with a key two custodians have not accepted") ||
+		!strings.Contains(err.Error(), OIDCKeySource(rogue, testKey)) {
 		t.Fatalf("a sign-in through a provider configured since: %v", err)
+	}
+	// The accepted provider, signing with a key it was not serving at the
+	// first start (a rotation, or another server at its address).
+	if err := oidcKey(v, testIssuer, otherKey); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), OIDCKeySource(testIssuer, otherKey)) {
+		t.Fatalf("a sign-in through the accepted provider with a key not accepted: %v", err)
+	}
+	if err := oidcKey(v, testIssuer, ""); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), "does not say which of the provider's keys") {
+		t.Fatalf("a sign-in that names no key: %v", err)
 	}
 	if err := card(v, rogueCA); !errors.Is(err, ErrUnauthenticated) {
 		t.Fatalf("a certificate of a CA configured since: %v", err)
@@ -70,29 +88,33 @@ func TestIdentitySourcesSignInOnceAccepted(t *testing.T) {
 		t.Fatalf("a certificate of the CA accepted before: %v", err)
 	}
 	list, guarded, err := v.IdentitySources(ctx, cs["c1"])
-	if err != nil || !guarded || len(list) != 4 {
+	if err != nil || !guarded || len(list) != 6 {
 		t.Fatalf("identity sources: %+v %v %v", list, guarded, err)
 	}
 	for _, s := range list {
-		want := s.Source != OIDCSource(rogue) && s.Source != CASource(rogueCA)
+		want := !strings.Contains(s.Source, rogue) && s.Source != CASource(rogueCA)
 		if s.Accepted != want {
 			t.Errorf("%s listed as accepted: %v", s.Source, s.Accepted)
 		}
 	}
 
 	// Bad requests change nothing; one custodian alone accepts nothing.
-	for _, bad := range []string{"https://idp.rogue.example/", "oidc ftp://x", "ca " + strings.Repeat("D", 64), "ca 12"} {
+	for _, bad := range []string{"https://idp.rogue.example/", "oidc ftp://x", "ca " + strings.Repeat("D", 64), "ca 12",
+		"oidc-key " + rogue, "oidc-key " + testKey, "oidc-key " + rogue + " " + testKey[:42], "oidc-key " + rogue + " " + testKey[:42] + "t",
+		"oidc-key " + rogue + " " + testKey[:41] + "=A", "oidc-key ftp://x " + testKey,
+		// The provider alone, where its keys are accepted one by one.
+		OIDCSource(rogue)} {
 		if _, err := v.AcceptIdentitySource(ctx, cs["c1"], bad, "new provider"); !errors.Is(err, ErrBadInput) {
 			t.Errorf("accepting %q: %v", bad, err)
 		}
 	}
-	if _, err := v.AcceptIdentitySource(ctx, cs["c1"], OIDCSource(rogue), ""); !errors.Is(err, ErrBadInput) {
+	if _, err := v.AcceptIdentitySource(ctx, cs["c1"], OIDCKeySource(rogue, testKey), ""); !errors.Is(err, ErrBadInput) {
 		t.Errorf("accepting without a reason: %v", err)
 	}
-	if _, err := v.AcceptIdentitySource(ctx, cs["c1"], OIDCSource(testIssuer), "again"); !errors.Is(err, ErrConflict) {
+	if _, err := v.AcceptIdentitySource(ctx, cs["c1"], OIDCKeySource(testIssuer, testKey), "again"); !errors.Is(err, ErrConflict) {
 		t.Errorf("accepting a source accepted already: %v", err)
 	}
-	req, err := v.AcceptIdentitySource(ctx, cs["c1"], OIDCSource(rogue), "the unit's new provider, change CR-2031")
+	req, err := v.AcceptIdentitySource(ctx, cs["c1"], OIDCKeySource(rogue, testKey), "the unit's new provider, change CR-2031")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +132,7 @@ func TestIdentitySourcesSignInOnceAccepted(t *testing.T) {
 	}
 	evs := eventsOfType(t, v, TypeIdentitySourceAccepted)
 	var d IdentitySourceAccepted
-	if len(evs) != 1 || evs[0].DecodeData(&d) != nil || d.Source != OIDCSource(rogue) || d.RequestedBy != "c1" || evs[0].Actor.Person != "c2" {
+	if len(evs) != 1 || evs[0].DecodeData(&d) != nil || d.Source != OIDCKeySource(rogue, testKey) || d.RequestedBy != "c1" || evs[0].Actor.Person != "c2" {
 		t.Fatalf("identity.source.accepted: %d events, %+v", len(evs), d)
 	}
 	v.Close()
@@ -164,5 +186,85 @@ func TestCustodyRulesOfIdentitySources(t *testing.T) {
 	}
 	if err := open("https://idp.rogue.example/", "se_3"); !errors.As(err, &rb) {
 		t.Fatalf("a session through a provider a later start named: %v", err)
+	}
+}
+
+// A provider signs people in through its accepted keys alone, in the
+// audit's rules as in the vault: the first start that pins keys accepts
+// those it names of its provider; a session through another key of the
+// same provider (another server answering at its address) is a finding,
+// and a later start naming that key accepts nothing.
+func TestCustodyRulesOfProviderKeys(t *testing.T) {
+	var r CustodyRules
+	enroll(t, &r, map[string]string{"c1": RoleCustodian})
+	seq := uint64(100)
+	check := func(typ string, actor events.Actor, data any) error {
+		b, _ := json.Marshal(data)
+		seq++
+		return r.Check(&events.Event{Seq: seq, Type: typ, Time: events.FormatTime(base), Data: b, Actor: actor})
+	}
+	system := events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
+	started := func(key string) error {
+		return check(TypeServerStarted, system, map[string]string{"session_ttl": "12h0m0s", "request_ttl": "72h0m0s",
+			startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: key})
+	}
+	if err := started(testKey); err != nil {
+		t.Fatal(err)
+	}
+	open := func(key, session string) error {
+		return check(TypeSessionOpened, events.Actor{Person: "c1", Role: RoleCustodian, Auth: "oidc", Issuer: testIssuer, Subject: "s"},
+			SessionOpened{Session: session, TokenSHA256: strings.Repeat("a", 64), Expires: base.Add(time.Hour).Format(time.RFC3339), Key: key})
+	}
+	if err := open(testKey, "se_1"); err != nil {
+		t.Fatalf("a session through the key the guarding start named: %v", err)
+	}
+	var rb *RuleBroken
+	if err := open(otherKey, "se_2"); !errors.As(err, &rb) || !strings.Contains(rb.Reason, "with a key no two custodians accepted") {
+		t.Fatalf("a session through a key not accepted: %v", err)
+	}
+	if err := open("", "se_3"); !errors.As(err, &rb) {
+		t.Fatalf("a session through the provider naming no key: %v", err)
+	}
+	if err := started(otherKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := open(otherKey, "se_4"); !errors.As(err, &rb) {
+		t.Fatalf("a session through a key a later start named: %v", err)
+	}
+	if err := check(TypeIdentitySourceAccepted, events.Actor{Person: "c1", Role: RoleCustodian, Auth: "local"},
+		IdentitySourceAccepted{Source: OIDCKeySource(testIssuer, otherKey), Request: "rq_1", RequestedBy: "c2"}); err != nil && !errors.As(err, &rb) {
+		t.Fatal(err)
+	}
+	if err := open(otherKey, "se_5"); err != nil {
+		t.Fatalf("a session through a key accepted since: %v", err)
+	}
+}
+
+// The first start that pins providers' keys, on a log whose identity
+// sources a start of the release before guarded, accepts the keys it
+// names of a provider accepted then, and of no other; later starts
+// accept no key.
+func TestKeyPinsAtUpgrade(t *testing.T) {
+	const rogue = "https://idp.rogue.example/"
+	for _, c := range []struct {
+		name, issuer string
+		accepted     bool
+	}{{"the accepted provider", testIssuer, true}, {"a provider not accepted", rogue, false}} {
+		var i identitySources
+		i.started(1, map[string]string{startedIdentitySources: "request", "oidc_issuer": testIssuer})
+		if i.KeysPinned || i.unacceptedOIDC(testIssuer, otherKey) != "" {
+			t.Fatalf("before the upgrade: %+v", i)
+		}
+		i.started(2, map[string]string{startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": c.issuer, startedOIDCKeys: testKey})
+		if !i.KeysPinned {
+			t.Fatalf("%s: the upgrade pinned no keys", c.name)
+		}
+		if got := i.unacceptedOIDC(c.issuer, testKey) == ""; got != c.accepted {
+			t.Errorf("%s: its key at the upgrade is accepted: %v", c.name, got)
+		}
+		i.started(3, map[string]string{startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: otherKey})
+		if i.unacceptedOIDC(testIssuer, otherKey) != OIDCKeySource(testIssuer, otherKey) {
+			t.Errorf("%s: a key a later start named is accepted", c.name)
+		}
 	}
 }

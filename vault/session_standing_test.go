@@ -26,7 +26,7 @@ func TestSessionsEndWithTheirWayOfSigningIn(t *testing.T) {
 	}
 	people(t, v, map[string]string{"alice": RoleInvestigator, "bob": RoleAuditor})
 	oidc := func(v *Vault, name string) *Session {
-		s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: name, Issuer: "https://idp.example/", Subject: name, AMR: []string{"pwd"}})
+		s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: name, Issuer: "https://idp.example/", Subject: name, AMR: []string{"pwd"}, Key: testKey})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func TestSessionsEndWithTheClaimThatNamedThem(t *testing.T) {
 	ctx := context.Background()
 	v, cfg, _ := restartable(t, t.TempDir(), withTestSources, func(c *Config) { c.OIDCClaim = "preferred_username" })
 	people(t, v, map[string]string{"alice": RoleInvestigator})
-	s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "s-1", ClientID: "custos"})
+	s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "s-1", ClientID: "custos", Key: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,11 @@ import (
 // client certificate CAs (the SHA-256, lowercase hex, of each CA
 // certificate's DER, and what in a certificate names a person).
 type SignInAuthorities struct {
-	OIDCIssuer     string
-	OIDCClientID   string
+	OIDCIssuer   string
+	OIDCClientID string
+	// OIDCKeys are the thumbprints (oidcauth.Thumbprint) of the keys
+	// the provider served at the start (oidcauth.Verifier.Keys).
+	OIDCKeys       []string
 	ClientCASHA256 []string
 	ClientCertName string
 	// ClientCRL: certificates are checked against a CRL of the CAs
@@ -42,6 +45,9 @@ func (cfg Config) startedConfig() map[string]string {
 		// 2026-12-07; identitysources.go): the first start that says
 		// so accepts its own.
 		startedIdentitySources: "request",
+		// A provider signs people in through its accepted keys alone
+		// (since 2026-12-07; identitysources.go).
+		startedKeyPins: "request",
 	}
 	if cfg.HashSetApproval {
 		m[startedHashSetRemoval] = "request"
@@ -54,6 +60,11 @@ func (cfg Config) startedConfig() map[string]string {
 	}
 	if a := cfg.SignIn; a.OIDCIssuer != "" {
 		m["oidc_issuer"], m["oidc_client_id"], m["oidc_claim"] = a.OIDCIssuer, a.OIDCClientID, cfg.OIDCClaim
+		if len(a.OIDCKeys) > 0 {
+			keys := slices.Clone(a.OIDCKeys)
+			slices.Sort(keys)
+			m[startedOIDCKeys] = strings.Join(slices.Compact(keys), " ")
+		}
 		var req []string
 		for role, r := range cfg.RequireMFA {
 			if r.ACR != "" {

@@ -142,7 +142,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 34: which identity sources sign people in (State.identity:
 // the first start that guards them, its own sources and each
 // identity.source.accepted), which a version 33 snapshot lacks.
-const stateVersion = 34
+// Version 35: whether a start pinned OpenID providers' keys
+// (identitySources.KeysPinned, and the keys it accepted) and the key
+// that signed an OpenID session's ID token (Credential.Key).
+const stateVersion = 35
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -78,7 +78,7 @@ func applySessionOpened(s *State, ev *events.Event) error {
 	}
 	se := &session{id: d.Session, person: a.Person, tokenSHA256: d.TokenSHA256, expires: exp, signedIn: signedIn,
 		credential: Credential{Auth: a.Auth, Session: a.Session, Issuer: a.Issuer, Subject: a.Subject,
-			Certificate: a.Certificate, ACR: a.ACR, AMR: slices.Clone(a.AMR), Expires: exp, Claim: d.Claim, ClientID: d.ClientID}}
+			Certificate: a.Certificate, ACR: a.ACR, AMR: slices.Clone(a.AMR), Expires: exp, Claim: d.Claim, ClientID: d.ClientID, Key: d.Key}}
 	s.sessions[d.TokenSHA256] = se
 	s.sessionByID[d.Session] = se
 	if len(s.sessionByID)%sessionSweepEvery == 0 {

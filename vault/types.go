@@ -183,6 +183,11 @@ type SessionOpened struct {
 	// at that provider); absent for other sessions, and in events an
 	// earlier release wrote.
 	ClientID string `json:"client_id,omitempty"`
+	// Key is, for a session an OpenID provider's ID token opened, the
+	// thumbprint of the provider's key that signed the token (RFC 7638,
+	// SHA-256, base64url); absent for other sessions, and in events
+	// written before 2026-12-07.
+	Key string `json:"key,omitempty"`
 }
 
 // SessionEnded records a session ended before it expired: a sign-out.

@@ -106,6 +106,12 @@ type Config struct {
 	// change of it must be on the record). The server fills it; the vault
 	// only records it.
 	SignIn SignInAuthorities
+	// OIDCServedKeys reads the thumbprints of the keys the OpenID
+	// provider serves now (oidcauth.Verifier.Keys), so that custodians
+	// see a key published ahead of a rotation and accept it before it
+	// signs; nil, or an error, lists those SignIn.OIDCKeys names (the
+	// start's).
+	OIDCServedKeys func(context.Context) ([]string, error)
 	// OIDCClaim names the identity-provider claim that names a person
 	// (for messages; the verification is the caller's). RequireMFA is, per
 	// role, what an OIDC sign-in must show.

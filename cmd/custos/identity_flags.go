@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
+	"github.com/custos-vault/custos/vault/oidcauth"
 )
 
 // identityFlags are the server's sign-in flags (docs/identity.md).
@@ -32,6 +33,7 @@ type identityFlags struct {
 
 	mfa  map[string]vault.MFARequirement
 	cert certAuthority
+	oidc *oidcauth.Verifier
 	dev  bool
 }
 
@@ -110,15 +112,26 @@ func (f *identityFlags) apply(cfg *vault.Config) {
 	cfg.NoLocalAccounts = !f.local()
 	cfg.SessionTTL, cfg.InvitationTTL, cfg.RequestTTL = f.sessionTTL, f.invitationTTL, f.requestTTL
 	cfg.OIDCClaim, cfg.RequireMFA = f.oidcClaim, f.mfa
+	if f.oidc != nil {
+		cfg.OIDCServedKeys = f.oidc.Keys
+	}
 }
 
 // signIn is what server.started records of the provider and the CA:
-// the issuer and client id, and the SHA-256 of each CA certificate the
-// authority apiOptions loaded trusts (its DER), so that the record names
-// the certificates in force, not a second read of --client-ca. It is
-// called after apiOptions.
-func (f *identityFlags) signIn() (vault.SignInAuthorities, error) {
+// the issuer, client id and the thumbprints of the keys the provider
+// serves now, and the SHA-256 of each CA certificate the authority
+// apiOptions loaded trusts (its DER), so that the record names the
+// certificates in force, not a second read of --client-ca. It is called
+// after apiOptions.
+func (f *identityFlags) signIn(ctx context.Context) (vault.SignInAuthorities, error) {
 	a := vault.SignInAuthorities{OIDCIssuer: f.oidcIssuer, OIDCClientID: f.oidcClientID}
+	if f.oidc != nil {
+		keys, err := f.oidc.Keys(ctx)
+		if err != nil {
+			return a, fmt.Errorf("--oidc-issuer: %w", err)
+		}
+		a.OIDCKeys = keys
+	}
 	if f.clientCA == "" {
 		return a, nil
 	}
@@ -135,11 +148,12 @@ func (f *identityFlags) signIn() (vault.SignInAuthorities, error) {
 func (f *identityFlags) apiOptions(ctx context.Context, o *api.Options, logger *slog.Logger) error {
 	o.NoLocalAccounts = !f.local()
 	if f.oidcIssuer != "" {
-		v, err := newOIDCVerifier(ctx, f.oidcIssuer, f.oidcClientID, f.oidcClaim)
+		v, err := oidcauth.New(ctx, oidcauth.Config{Issuer: f.oidcIssuer, ClientID: f.oidcClientID, Claim: f.oidcClaim})
 		if err != nil {
 			return fmt.Errorf("--oidc-issuer: %w", err)
 		}
-		o.OIDC = v
+		f.oidc = v
+		o.OIDC = api.OIDCVerifierOf(v)
 		o.OIDCClient = api.OIDCClient{Issuer: f.oidcIssuer, ClientID: f.oidcClientID, Scopes: loginScopes}
 	}
 	if f.clientCA != "" {

@@ -144,7 +144,7 @@ func TestSignInRecordsTheCAs(t *testing.T) {
 	other, _ := ca(3)
 	os.WriteFile(file, other, 0o600) // after the load: not what is in force
 	f.oidcIssuer, f.oidcClientID = "https://idp.example/", "custos"
-	got, err := f.signIn()
+	got, err := f.signIn(context.Background())
 	if err != nil || !slices.Equal(got.ClientCASHA256, want) || got.ClientCertName != "email" || got.OIDCIssuer != "https://idp.example/" || got.OIDCClientID != "custos" {
 		t.Fatalf("signIn: %+v, %v; want CAs %v", got, err, want)
 	}
@@ -154,7 +154,7 @@ func TestSignInRecordsTheCAs(t *testing.T) {
 	if err := g.apiOptions(context.Background(), &opts, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "no PEM CERTIFICATE block") {
 		t.Fatalf("a CA file of no certificate: %v", err)
 	}
-	if _, err := g.signIn(); err == nil {
+	if _, err := g.signIn(context.Background()); err == nil {
 		t.Fatal("a CA that was not loaded is recorded")
 	}
 }

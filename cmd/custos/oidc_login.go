@@ -11,7 +11,6 @@ import (
 
 	"github.com/custos-vault/custos/internal/signin"
 	"github.com/custos-vault/custos/vault/api"
-	"github.com/custos-vault/custos/vault/oidcauth"
 )
 
 // loginScopes are the scopes `custos login` asks the provider for: the
@@ -99,12 +98,4 @@ func openBrowser(url string) error {
 		return fmt.Errorf("no desktop to open a browser in; open the URL above yourself")
 	}
 	return exec.Command(name, url).Start()
-}
-
-func newOIDCVerifier(ctx context.Context, issuer, clientID, claim string) (api.OIDCVerifier, error) {
-	v, err := oidcauth.New(ctx, oidcauth.Config{Issuer: issuer, ClientID: clientID, Claim: claim})
-	if err != nil {
-		return nil, err
-	}
-	return api.OIDCVerifierOf(v), nil
 }

@@ -287,12 +287,12 @@ func runServer(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer b.close()
-	id.apply(&cfg)
 	opts := lim.options()
 	if err := id.apiOptions(ctx, &opts, logger); err != nil {
 		return err
 	}
-	if cfg.SignIn, err = id.signIn(); err != nil {
+	id.apply(&cfg)
+	if cfg.SignIn, err = id.signIn(ctx); err != nil {
 		return err
 	}
 	sc.anchors.apply(&cfg)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -269,6 +270,65 @@ func (o *OIDC) stop() {
 		<-o.done
 	}
 	o.cmd = nil
+}
+
+// RotateKey makes the provider sign with a new key from now on, serving
+// it beside the earlier ones (SIGHUP; oidcprovider's "Key rotation"),
+// and returns once its keys (jwks_uri) include the new one.
+func (o *OIDC) RotateKey(ctx context.Context) error {
+	before, err := o.keyCount(ctx)
+	if err != nil {
+		return err
+	}
+	if err := o.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		return err
+	}
+	for {
+		n, err := o.keyCount(ctx)
+		if err != nil {
+			return err
+		}
+		if n > before {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("oidc provider: no new key: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// keyCount reads how many keys the provider serves.
+func (o *OIDC) keyCount(ctx context.Context) (int, error) {
+	get := func(u string, v any) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("oidc provider: %s answered %s", u, resp.Status)
+		}
+		return json.NewDecoder(resp.Body).Decode(v)
+	}
+	var disc struct {
+		JWKS string `json:"jwks_uri"`
+	}
+	if err := get(o.Issuer+".well-known/openid-configuration", &disc); err != nil {
+		return 0, err
+	}
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := get(disc.JWKS, &set); err != nil {
+		return 0, err
+	}
+	return len(set.Keys), nil
 }
 
 // browser is a fresh HTTP client with its own cookies, as a person's

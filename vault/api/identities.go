@@ -21,7 +21,7 @@ func (o oidcVerifier) Verify(ctx context.Context, idToken, accessToken string) (
 	if err != nil {
 		return vault.ExternalIdentity{}, err
 	}
-	return vault.ExternalIdentity{Kind: "oidc", Name: id.Name, Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR, ClientID: id.ClientID}, nil
+	return vault.ExternalIdentity{Kind: "oidc", Name: id.Name, Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR, ClientID: id.ClientID, Key: id.Key}, nil
 }
 
 // CertIdentifierOf presents a client CA (vault/clientcert) as the

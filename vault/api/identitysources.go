@@ -28,7 +28,8 @@ func (h *Handler) listIdentitySources(w http.ResponseWriter, r *http.Request, wh
 }
 
 // AcceptIdentitySourceRequest is the body of POST /v1/identity-sources:
-// the source ("oidc ISSUER" or "ca SHA256") and why.
+// the source ("oidc-key ISSUER THUMBPRINT", "ca SHA256", or "oidc
+// ISSUER" where keys are not pinned yet) and why.
 type AcceptIdentitySourceRequest struct {
 	Reason string `json:"reason"`
 	Source string `json:"source"`

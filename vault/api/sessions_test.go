@@ -101,9 +101,12 @@ func (noTokens) Verify(context.Context, string, string) (vault.ExternalIdentity,
 // A session whose event names no client (opened before client ids were
 // recorded) is held to the issuer alone.
 func TestOIDCSessionsOfAProviderNoLongerUsed(t *testing.T) {
-	tv := newTestVault(t, Options{}, func(c *vault.Config) { c.SignIn.OIDCIssuer = "https://idp.example/" })
+	const key = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs" // the provider's signing key's thumbprint
+	tv := newTestVault(t, Options{}, func(c *vault.Config) {
+		c.SignIn.OIDCIssuer, c.SignIn.OIDCKeys = "https://idp.example/", []string{key}
+	})
 	ctx := context.Background()
-	s, err := tv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "aud", Issuer: "https://idp.example/", Subject: "s-1", ClientID: "custos"})
+	s, err := tv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "aud", Issuer: "https://idp.example/", Subject: "s-1", ClientID: "custos", Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +116,7 @@ func TestOIDCSessionsOfAProviderNoLongerUsed(t *testing.T) {
 	} else if err := evs[len(evs)-1].DecodeData(&opened); err != nil || opened.ClientID != "custos" {
 		t.Fatalf("session.opened records client %q (%v), want custos", opened.ClientID, err)
 	}
-	unnamed, err := tv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "aud", Issuer: "https://idp.example/", Subject: "s-1"})
+	unnamed, err := tv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "aud", Issuer: "https://idp.example/", Subject: "s-1", Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}

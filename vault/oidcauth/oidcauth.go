@@ -4,8 +4,10 @@
 // claim the vault is configured to name people by, and how they signed
 // in (acr, amr), so that a role can require a second factor.
 //
-// The provider's discovery document and keys are read with go-oidc; keys
-// are fetched again when a token names a key not seen before. The
+// The provider's discovery document is read with go-oidc, its keys
+// (jwks_uri) here, so that Verify says which key signed a token (the
+// vault accepts a provider's keys one by one); keys are read again when
+// no key held verifies a token, as go-oidc does. The
 // provider must be reached over https, except on a loopback address.
 //
 // Verify refuses, with an error that wraps ErrRefused (and ErrExpired for
@@ -22,9 +24,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 )
 
@@ -65,6 +69,10 @@ type Identity struct {
 	// ClientID is the client the ID token was issued to: its aud, which
 	// go-oidc checks holds Config.ClientID.
 	ClientID string
+	// Key is the thumbprint (Thumbprint: RFC 7638, SHA-256, base64url)
+	// of the provider's key that verified the ID token's signature: the
+	// vault signs people in through the keys two custodians accepted.
+	Key string
 }
 
 // Satisfies reports whether the sign-in meets a role's requirement: an
@@ -129,6 +137,7 @@ type Verifier struct {
 	client   *http.Client
 	provider *oidc.Provider
 	verifier *oidc.IDTokenVerifier
+	keys     *keySet
 	// emailVerifiedStated: the provider lists email_verified among its
 	// claims, so an email without it is refused.
 	emailVerifiedStated bool
@@ -164,6 +173,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		JWKS     string   `json:"jwks_uri"`
 		UserInfo string   `json:"userinfo_endpoint"`
 		Claims   []string `json:"claims_supported"`
+		Algs     []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := p.Claims(&meta); err != nil {
 		return nil, fmt.Errorf("oidcauth: discovery document: %w", err)
@@ -176,13 +186,25 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 			return nil, fmt.Errorf("oidcauth: provider endpoint: %w", err)
 		}
 	}
-	v := &Verifier{cfg: cfg, client: hc, provider: p}
+	if meta.JWKS == "" {
+		return nil, errors.New("oidcauth: the provider's discovery document names no jwks_uri, where its signing keys are read")
+	}
+	v := &Verifier{cfg: cfg, client: hc, provider: p, keys: &keySet{uri: meta.JWKS, client: hc}}
 	for _, c := range meta.Claims {
 		if c == "email_verified" {
 			v.emailVerifiedStated = true
 		}
 	}
-	v.verifier = p.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: cfg.Now})
+	// The algorithms the provider states that this package verifies
+	// (as go-oidc's own verifier takes them; RS256 alone if it states
+	// none).
+	var algs []string
+	for _, a := range meta.Algs {
+		if slices.Contains(signingAlgs, jose.SignatureAlgorithm(a)) {
+			algs = append(algs, a)
+		}
+	}
+	v.verifier = oidc.NewVerifier(cfg.Issuer, v.keys, &oidc.Config{ClientID: cfg.ClientID, Now: cfg.Now, SupportedSigningAlgs: algs})
 	return v, nil
 }
 
@@ -227,7 +249,8 @@ func (v *Verifier) Verify(ctx context.Context, idToken, accessToken string) (Ide
 		return Identity{}, refuse("token longer than %d bytes", maxToken)
 	}
 	ctx = oidc.ClientContext(ctx, v.client)
-	tok, err := v.verifier.Verify(ctx, idToken)
+	var key string
+	tok, err := v.verifier.Verify(context.WithValue(ctx, usedKey{}, &key), idToken)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Identity{}, fmt.Errorf("oidcauth: verifying the ID token: %w", ctx.Err())
@@ -257,6 +280,10 @@ func (v *Verifier) Verify(ctx context.Context, idToken, accessToken string) (Ide
 		AMR:      []string(c.AMR),
 		Expiry:   tok.Expiry,
 		ClientID: v.cfg.ClientID,
+		Key:      key,
+	}
+	if key == "" {
+		return Identity{}, errors.New("oidcauth: the token verified, but not by a key of the provider's set")
 	}
 	name, found, err := v.name(c.names)
 	if err != nil {

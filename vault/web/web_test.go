@@ -916,11 +916,14 @@ func TestSignInOfASuspendedPersonSaysSo(t *testing.T) {
 func TestSignInPageSaysWhyTheSessionEnded(t *testing.T) {
 	// A vault whose first start was configured with the provider (its
 	// identity source, accepted then) that the API below no longer uses.
-	bv := openTestVault(t, func(c *vault.Config) { c.SignIn.OIDCIssuer = "https://idp.example/" })
+	const key = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs" // the provider's signing key's thumbprint
+	bv := openTestVault(t, func(c *vault.Config) {
+		c.SignIn.OIDCIssuer, c.SignIn.OIDCKeys = "https://idp.example/", []string{key}
+	})
 	base := serve(t, bv, api.Options{RefusalWindow: time.Hour}, nil)
 	ctx := context.Background()
 	cust := vault.Principal{Name: "cust", Role: vault.RoleCustodian}
-	oidc, err := bv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "inv", Issuer: "https://idp.example/", Subject: "s-1"})
+	oidc, err := bv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "inv", Issuer: "https://idp.example/", Subject: "s-1", Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}

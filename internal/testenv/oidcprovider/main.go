@@ -50,6 +50,12 @@
 // iss, sub, aud, exp, iat, azp, at_hash (and amr, auth_time); names and
 // email come from the userinfo endpoint with the access token.
 //
+// # Key rotation
+//
+// SIGHUP rotates the signing key as providers do: a new RSA key signs
+// every token from then on, and the provider's keys (jwks_uri) serve it
+// beside every earlier one. The example has one key for its life.
+//
 // # Changes to the example
 //
 // The example registers no client allowed the device grant, and its
@@ -65,6 +71,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -74,8 +82,11 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
@@ -150,6 +161,9 @@ func run(listen string, interval time.Duration) error {
 		us[users[i].ID] = &users[i]
 	}
 	st := &store{Storage: storage.NewStorageWithClients(us, clients), users: us}
+	if err := st.rotate(); err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	router := exampleop.SetupServer(issuer, st, logger, false)
 
@@ -163,10 +177,20 @@ func run(listen string, interval time.Duration) error {
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case err := <-done:
-		return err
-	case <-sig:
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+wait:
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-hup:
+			if err := st.rotate(); err != nil {
+				return err
+			}
+		case <-sig:
+			break wait
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -215,6 +239,62 @@ func (u userStore) amr(id string) []string {
 type store struct {
 	*storage.Storage
 	users userStore
+
+	mu   sync.Mutex
+	keys []*rsaKey // the last one signs
+}
+
+// rsaKey is one signing key, as op.SigningKey and op.Key.
+type rsaKey struct {
+	id  string
+	key *rsa.PrivateKey
+}
+
+func (k *rsaKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (k *rsaKey) Algorithm() jose.SignatureAlgorithm          { return jose.RS256 }
+func (k *rsaKey) ID() string                                  { return k.id }
+func (k *rsaKey) Use() string                                 { return "sig" }
+
+// signing is the key as op.SigningKey (its private half).
+type signing struct{ *rsaKey }
+
+func (k signing) Key() any { return k.key }
+
+// public is the key as op.Key (its public half).
+type public struct{ *rsaKey }
+
+func (k public) Key() any { return &k.key.PublicKey }
+
+// rotate makes a new key the signing one; the earlier ones stay served.
+func (s *store) rotate() error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys = append(s.keys, &rsaKey{id: fmt.Sprintf("key-%d", len(s.keys)+1), key: key})
+	return nil
+}
+
+func (s *store) SigningKey(context.Context) (op.SigningKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return signing{s.keys[len(s.keys)-1]}, nil
+}
+
+func (s *store) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.RS256}, nil
+}
+
+func (s *store) KeySet(context.Context) ([]op.Key, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]op.Key, len(s.keys))
+	for i, k := range s.keys {
+		out[i] = public{k}
+	}
+	return out, nil
 }
 
 // cliClient adds the device grant to the example's native client.

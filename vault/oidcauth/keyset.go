@@ -1,0 +1,208 @@
+package oidcauth
+
+import (
+	"context"
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// keySet is the provider's signing keys as its jwks_uri serves them, and
+// the one that verified each token: go-oidc's RemoteKeySet verifies a
+// token but does not say with which key, and the vault accepts a
+// provider's keys one by one (its identity sources). It follows
+// RemoteKeySet's strategy (OpenID Connect Core 1.0 section 10.1.1): a
+// token that no key held verifies makes the set be read again, once,
+// with concurrent readers waiting for one request.
+type keySet struct {
+	uri    string
+	client *http.Client
+
+	mu      sync.Mutex // held while reading the set from the provider
+	keys    []jose.JSONWebKey
+	fetched time.Time // when keys were read (zero: never)
+}
+
+// maxKeySet bounds the JWKS document read from the provider.
+const maxKeySet = 1 << 20
+
+// signingAlgs are the JWS algorithms a token may be signed with: those
+// go-oidc supports (asymmetric only; never "none" or HMAC).
+var signingAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512,
+	jose.ES256, jose.ES384, jose.ES512, jose.PS256, jose.PS384, jose.PS512, jose.EdDSA}
+
+// usedKey is where VerifySignature says which key verified a token: a
+// *string in the context Verify passes to go-oidc.
+type usedKey struct{}
+
+// VerifySignature implements oidc.KeySet: it returns jwt's payload if
+// one of the provider's keys verifies its signature, and writes that
+// key's thumbprint (Thumbprint) where the context's usedKey points.
+// go-oidc's verifier has checked the header's alg before calling it.
+func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	jws, err := jose.ParseSignedCompact(jwt, signingAlgs)
+	if err != nil {
+		return nil, fmt.Errorf("malformed token: %v", err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, errors.New("the token has more than one signature")
+	}
+	kid := jws.Signatures[0].Header.KeyID
+	asked := time.Now()
+	k.mu.Lock()
+	keys := k.keys
+	k.mu.Unlock()
+	payload, key, ok := verifyWith(jws, kid, keys)
+	if !ok {
+		if keys, err = k.read(ctx, asked); err != nil {
+			return nil, err
+		}
+		if payload, key, ok = verifyWith(jws, kid, keys); !ok {
+			return nil, errors.New("no key the provider serves verifies the token's signature")
+		}
+	}
+	if p, ok := ctx.Value(usedKey{}).(*string); ok {
+		*p = key
+	}
+	return payload, nil
+}
+
+// verifyWith tries the keys named kid (all of them if kid is empty) and
+// gives the payload and the thumbprint of the key that verified it.
+func verifyWith(jws *jose.JSONWebSignature, kid string, keys []jose.JSONWebKey) (payload []byte, thumb string, ok bool) {
+	for i := range keys {
+		if kid != "" && keys[i].KeyID != kid {
+			continue
+		}
+		if p, err := jws.Verify(&keys[i]); err == nil {
+			t, err := Thumbprint(keys[i])
+			if err != nil {
+				continue
+			}
+			return p, t, true
+		}
+	}
+	return nil, "", false
+}
+
+// Keys reads the provider's keys again and gives their thumbprints
+// (Thumbprint), sorted: the keys it signs tokens with now, and those it
+// publishes ahead of a rotation. Errors: the provider cannot be reached,
+// or its set does not parse.
+func (v *Verifier) Keys(ctx context.Context) ([]string, error) {
+	keys, err := v.keys.read(ctx, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(keys))
+	for _, key := range keys {
+		if t, err := Thumbprint(key); err == nil {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// read returns the provider's keys as read after asked: read now, unless
+// another caller's read began after asked (then that one's).
+func (k *keySet) read(ctx context.Context, asked time.Time) ([]jose.JSONWebKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.fetched.After(asked) {
+		return k.keys, nil
+	}
+	began := time.Now()
+	keys, err := k.fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k.keys, k.fetched = keys, began
+	return keys, nil
+}
+
+func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.uri, nil)
+	if err != nil {
+		return nil, fmt.Errorf("oidcauth: the provider's keys: %w", err)
+	}
+	req.Header.Set("Cache-Control", "no-cache")
+	resp, err := k.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("oidcauth: reading the provider's keys: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxKeySet+1))
+	if err != nil {
+		return nil, fmt.Errorf("oidcauth: reading the provider's keys: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("oidcauth: the provider's keys at %s: it answered %s", k.uri, resp.Status)
+	}
+	if len(body) > maxKeySet {
+		return nil, fmt.Errorf("oidcauth: the provider's keys at %s: more than %d bytes", k.uri, maxKeySet)
+	}
+	keys, err := parseKeySet(body)
+	if err != nil {
+		return nil, fmt.Errorf("oidcauth: the provider's keys at %s: %w", k.uri, err)
+	}
+	return keys, nil
+}
+
+// parseKeySet reads a JWK Set (RFC 7517 section 5): its public signing
+// keys. As RFC 7517 asks, and as go-oidc does, a key of a type or an
+// algorithm not understood here is skipped, not fatal; keys marked for
+// encryption only (use "enc") and private keys are skipped too.
+func parseKeySet(b []byte) ([]jose.JSONWebKey, error) {
+	var raw struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("not a JWK Set: %v", err)
+	}
+	var keys []jose.JSONWebKey
+	for _, r := range raw.Keys {
+		var meta struct {
+			Alg string `json:"alg"`
+			Use string `json:"use"`
+		}
+		if err := json.Unmarshal(r, &meta); err != nil {
+			return nil, fmt.Errorf("a key is not a JSON object: %v", err)
+		}
+		if meta.Use == "enc" || (meta.Alg != "" && !slices.Contains(signingAlgs, jose.SignatureAlgorithm(meta.Alg))) {
+			continue
+		}
+		var key jose.JSONWebKey
+		if err := json.Unmarshal(r, &key); err != nil {
+			if errors.Is(err, jose.ErrUnsupportedKeyType) {
+				continue
+			}
+			return nil, fmt.Errorf("a key does not parse: %v", err)
+		}
+		if !key.Valid() || !key.IsPublic() {
+			continue
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+// Thumbprint is how the vault names a provider's signing key: its JWK
+// thumbprint (RFC 7638) with SHA-256, base64url without padding (43
+// characters), as "oidc-key ISSUER THUMBPRINT" identity sources hold it.
+func Thumbprint(key jose.JSONWebKey) (string, error) {
+	b, err := key.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", fmt.Errorf("oidcauth: key thumbprint: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
