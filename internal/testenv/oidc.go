@@ -39,6 +39,10 @@ type OIDC struct {
 	// OtherClientID is a second client like ClientID: its tokens are for
 	// another audience.
 	OtherClientID string
+	// UserInfoClientID is a client like ClientID whose ID tokens carry no
+	// names (preferred_username, email): they come from the userinfo
+	// endpoint alone. ClientID's and OtherClientID's carry them.
+	UserInfoClientID string
 	// MFAUser signs in with a second factor: amr ["pwd","otp","mfa"].
 	MFAUser OIDCUser
 	// User signs in with a password only: amr ["pwd"].
@@ -89,12 +93,13 @@ func StartOIDC(t testing.TB) *OIDC {
 	t.Helper()
 	bin := oidcProviderBinary(t)
 	o := &OIDC{
-		ClientID:       "custos-cli",
-		OtherClientID:  "custos-other",
-		MFAUser:        oidcAlice,
-		User:           oidcBob,
-		UnverifiedUser: oidcCarol,
-		logPath:        filepath.Join(t.TempDir(), "oidcprovider.log"),
+		ClientID:         "custos-cli",
+		OtherClientID:    "custos-other",
+		UserInfoClientID: "custos-userinfo",
+		MFAUser:          oidcAlice,
+		User:             oidcBob,
+		UnverifiedUser:   oidcCarol,
+		logPath:          filepath.Join(t.TempDir(), "oidcprovider.log"),
 	}
 	if err := o.start(bin); err != nil {
 		t.Fatal(err)

@@ -12,9 +12,10 @@ import (
 	"github.com/custos-vault/custos/vault"
 )
 
-// OIDCVerifier verifies an OpenID provider's ID token (and reads the
-// configured claim, from userinfo with the access token where the ID
-// token lacks it); vault/oidcauth implements it.
+// OIDCVerifier verifies an OpenID provider's ID token (its signature, by
+// which of the provider's keys, and the access token against its
+// at_hash) and reads the configured claim from it; vault/oidcauth
+// implements it.
 type OIDCVerifier interface {
 	Verify(ctx context.Context, idToken, accessToken string) (vault.ExternalIdentity, error)
 }
@@ -51,8 +52,8 @@ func (h *Handler) authConfig(w http.ResponseWriter, r *http.Request, _ vault.Pri
 }
 
 // SessionRequest is the body of POST /v1/sessions: a local credential, or
-// an OpenID provider's ID token (with its access token, for the userinfo
-// endpoint).
+// an OpenID provider's ID token (with its access token, checked against
+// the token's at_hash).
 type SessionRequest struct {
 	Credential  string `json:"credential,omitempty"`
 	IDToken     string `json:"id_token,omitempty"`

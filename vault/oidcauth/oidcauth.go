@@ -29,7 +29,6 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
-	"golang.org/x/oauth2"
 )
 
 // Config says which provider, which client and which claim.
@@ -135,7 +134,6 @@ const maxToken = 16 << 10
 type Verifier struct {
 	cfg      Config
 	client   *http.Client
-	provider *oidc.Provider
 	verifier *oidc.IDTokenVerifier
 	keys     *keySet
 	// emailVerifiedStated: the provider lists email_verified among its
@@ -170,26 +168,20 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		return nil, fmt.Errorf("oidcauth: discovery at %s: %w", cfg.Issuer, err)
 	}
 	var meta struct {
-		JWKS     string   `json:"jwks_uri"`
-		UserInfo string   `json:"userinfo_endpoint"`
-		Claims   []string `json:"claims_supported"`
-		Algs     []string `json:"id_token_signing_alg_values_supported"`
+		JWKS   string   `json:"jwks_uri"`
+		Claims []string `json:"claims_supported"`
+		Algs   []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := p.Claims(&meta); err != nil {
 		return nil, fmt.Errorf("oidcauth: discovery document: %w", err)
 	}
-	for _, u := range []string{meta.JWKS, meta.UserInfo} {
-		if u == "" {
-			continue
-		}
-		if err := secureURL(u); err != nil {
-			return nil, fmt.Errorf("oidcauth: provider endpoint: %w", err)
-		}
-	}
 	if meta.JWKS == "" {
 		return nil, errors.New("oidcauth: the provider's discovery document names no jwks_uri, where its signing keys are read")
 	}
-	v := &Verifier{cfg: cfg, client: hc, provider: p, keys: &keySet{uri: meta.JWKS, client: hc}}
+	if err := secureURL(meta.JWKS); err != nil {
+		return nil, fmt.Errorf("oidcauth: the provider's jwks_uri: %w", err)
+	}
+	v := &Verifier{cfg: cfg, client: hc, keys: &keySet{uri: meta.JWKS, client: hc}}
 	for _, c := range meta.Claims {
 		if c == "email_verified" {
 			v.emailVerifiedStated = true
@@ -215,8 +207,7 @@ type idClaims struct {
 	names
 }
 
-// names are the claims a person may be named by, in an ID token or a
-// userinfo answer.
+// names are the claims a person may be named by, in an ID token.
 type names struct {
 	Sub               string   `json:"sub"`
 	Email             *string  `json:"email"`
@@ -229,17 +220,19 @@ type names struct {
 // at_hash, that the access token is the one issued with it. It returns
 // who signed in and how.
 //
-// If the configured claim is not in the ID token (providers often keep
-// names out of ID tokens issued with an access token), it is read from
-// the provider's userinfo endpoint with accessToken, and the answer is
-// refused unless its sub equals the ID token's. An email is refused if
-// email_verified, where it is given, is not true, or if it is not given
-// though the provider lists it among its claims_supported (some
-// providers, zitadel's library among them, leave out a false
-// email_verified).
+// The configured claim is read from the ID token alone, which the
+// provider's key signs: a token without it is refused (providers often
+// keep names out of ID tokens issued with an access token unless told
+// to put them in; the userinfo endpoint's answer is not signed, and an
+// operator who controls the server's name resolution and TLS roots
+// could answer it with another person's name for a subject the key
+// vouches for). An email is refused if email_verified, where it is
+// given, is not true, or if it is not given though the provider lists
+// it among its claims_supported (some providers, zitadel's library
+// among them, leave out a false email_verified).
 //
 // Errors that wrap ErrRefused are refusals of the sign-in; other errors
-// (the userinfo endpoint cannot be reached, ctx ends) are failures to
+// (the provider's keys cannot be read, ctx ends) are failures to
 // decide.
 func (v *Verifier) Verify(ctx context.Context, idToken, accessToken string) (Identity, error) {
 	if idToken == "" {
@@ -290,58 +283,10 @@ func (v *Verifier) Verify(ctx context.Context, idToken, accessToken string) (Ide
 		return Identity{}, err
 	}
 	if !found {
-		if accessToken == "" {
-			return Identity{}, refuse("the ID token has no %s claim, and no access token came with it to ask the userinfo endpoint", v.cfg.Claim)
-		}
-		name, err = v.fromUserInfo(ctx, tok.Subject, accessToken)
-		if err != nil {
-			return Identity{}, err
-		}
+		return Identity{}, refuse("the ID token has no %s claim: the vault reads a person's name only from the ID token, which the provider's key signs (its userinfo endpoint's answer is not signed, and whoever controls the server's name resolution could give it); have the provider put %s in its ID tokens, or name people by sub", v.cfg.Claim, v.cfg.Claim)
 	}
 	id.Name = name
 	return id, nil
-}
-
-// fromUserInfo reads the configured claim from the userinfo endpoint.
-func (v *Verifier) fromUserInfo(ctx context.Context, sub, accessToken string) (string, error) {
-	if v.provider.UserInfoEndpoint() == "" {
-		return "", refuse("the ID token has no %s claim and the provider has no userinfo endpoint", v.cfg.Claim)
-	}
-	ui, err := v.provider.UserInfo(ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: accessToken, TokenType: "Bearer"}))
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", fmt.Errorf("oidcauth: userinfo: %w", ctx.Err())
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			return "", fmt.Errorf("oidcauth: userinfo at %s: %w", v.provider.UserInfoEndpoint(), ue.Err)
-		}
-		// go-oidc's error for an answer other than 200 is "STATUS: BODY";
-		// only the status is repeated here.
-		switch status := httpStatusOf(err.Error()); status {
-		case http.StatusUnauthorized, http.StatusForbidden:
-			return "", refuse("the userinfo endpoint refused the access token")
-		case 0:
-			return "", errors.New("oidcauth: userinfo: the provider's answer is unusable")
-		default:
-			return "", fmt.Errorf("oidcauth: userinfo: the provider answered %d", status)
-		}
-	}
-	var n names
-	if err := ui.Claims(&n); err != nil {
-		return "", refuse("the userinfo answer does not parse: %v", err)
-	}
-	if n.Sub != sub {
-		return "", refuse("the userinfo answer is about another subject than the ID token")
-	}
-	name, found, err := v.name(n)
-	if err != nil {
-		return "", err
-	}
-	if !found {
-		return "", refuse("neither the ID token nor the userinfo answer has a %s claim", v.cfg.Claim)
-	}
-	return name, nil
 }
 
 // name picks the configured claim out of n: found is false if n lacks
@@ -374,25 +319,6 @@ func (v *Verifier) name(n names) (name string, found bool, err error) {
 		return *n.Email, true, nil
 	}
 	return "", false, refuse("unknown claim %q", v.cfg.Claim)
-}
-
-// httpStatusOf reads the status code that starts msg ("401 Unauthorized:
-// ..."), or gives 0.
-func httpStatusOf(msg string) int {
-	if len(msg) < 4 || msg[3] != ' ' {
-		return 0
-	}
-	n := 0
-	for _, c := range msg[:3] {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		n = n*10 + int(c-'0')
-	}
-	if n < 100 {
-		return 0
-	}
-	return n
 }
 
 // boolish is a JSON boolean, or the strings "true" and "false", which

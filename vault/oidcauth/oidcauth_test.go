@@ -139,15 +139,31 @@ func TestVerifyNames(t *testing.T) {
 		}
 	}
 
-	// Names are not in this provider's ID tokens: without the access
-	// token, only sub can be had.
+	// Names come from the ID token, which the provider's key signs, with
+	// or without the access token; a client whose ID tokens carry none
+	// (they come from the userinfo endpoint, whose answer is not signed)
+	// signs people in by sub alone.
 	s := flows["loopback"]
-	if _, err := newVerifier(t, o, ClaimSub, nil).Verify(ctx, s.id, ""); err != nil {
-		t.Fatalf("sub without access token: %v", err)
+	if id, err := newVerifier(t, o, ClaimEmail, nil).Verify(ctx, s.id, ""); err != nil || id.Name != o.User.Email {
+		t.Fatalf("email without the access token: %+v %v", id, err)
 	}
-	_, err := newVerifier(t, o, ClaimEmail, nil).Verify(ctx, s.id, "")
-	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "no access token") {
-		t.Fatalf("email without access token: %v", err)
+	u := loopback(t, o, o.UserInfoClientID, o.User)
+	for _, claim := range []string{ClaimEmail, ClaimPreferredUsername} {
+		v, err := New(ctx, Config{Issuer: o.Issuer, ClientID: o.UserInfoClientID, Claim: claim})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = v.Verify(ctx, u.id, u.access)
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "has no "+claim+" claim") {
+			t.Fatalf("%s from the userinfo endpoint alone: %v", claim, err)
+		}
+	}
+	v, err := New(ctx, Config{Issuer: o.Issuer, ClientID: o.UserInfoClientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := v.Verify(ctx, u.id, u.access); err != nil || id.Name != o.User.Subject {
+		t.Fatalf("sub, from a client whose ID tokens carry no names: %+v %v", id, err)
 	}
 }
 

@@ -20,11 +20,16 @@
 //
 // # Clients
 //
-// Two public clients (no secret), identical but for their ids, so that a
-// test can obtain a token for another audience:
+// Three public clients (no secret), identical but for their ids, so that a
+// test can obtain a token for another audience, and but for where names
+// are:
 //
-//   - custos-cli
-//   - custos-other
+//   - custos-cli: ID tokens carry the claims of the scopes asked for
+//     (profile: preferred_username; email: email, email_verified), as
+//     providers do when told to put them in ID tokens
+//   - custos-other: the same, for another audience
+//   - custos-userinfo: ID tokens issued with an access token carry no
+//     names (the example's default): they come from the userinfo endpoint
 //
 // Each may use the device authorization grant (RFC 8628), the
 // authorization code grant with PKCE S256 and a loopback redirect URI
@@ -46,9 +51,10 @@
 // the others ["pwd"]. No acr is issued (the example storage has none, and
 // the library puts acr only in ID tokens of the code flow).
 //
-// As in the example, ID tokens that come with an access token hold only
-// iss, sub, aud, exp, iat, azp, at_hash (and amr, auth_time); names and
-// email come from the userinfo endpoint with the access token.
+// For custos-userinfo, as in the example, ID tokens that come with an
+// access token hold only iss, sub, aud, exp, iat, azp, at_hash (and amr,
+// auth_time); names and email come from the userinfo endpoint with the
+// access token.
 //
 // # Key rotation
 //
@@ -96,9 +102,10 @@ import (
 
 // Client ids and the loopback redirect URI registered for them.
 const (
-	clientID      = "custos-cli"
-	otherClientID = "custos-other"
-	redirectURI   = "http://127.0.0.1/callback"
+	clientID         = "custos-cli"
+	otherClientID    = "custos-other"
+	userInfoClientID = "custos-userinfo"
+	redirectURI      = "http://127.0.0.1/callback"
 	// webRedirectURI is the vault web application's (vault/web), on a
 	// loopback vault of any port.
 	webRedirectURI = "http://127.0.0.1/app/sign-in/oidc/callback"
@@ -155,6 +162,8 @@ func run(listen string, interval time.Duration) error {
 	clients := map[string]*storage.Client{
 		clientID:      storage.NativeClient(clientID, redirectURI, webRedirectURI),
 		otherClientID: storage.NativeClient(otherClientID, redirectURI, webRedirectURI),
+		// (names from the userinfo endpoint alone: cliClient)
+		userInfoClientID: storage.NativeClient(userInfoClientID, redirectURI, webRedirectURI),
 	}
 	us := userStore{}
 	for i := range users {
@@ -297,12 +306,15 @@ func (s *store) KeySet(context.Context) ([]op.Key, error) {
 	return out, nil
 }
 
-// cliClient adds the device grant to the example's native client.
+// cliClient adds the device grant to the example's native client, and
+// (but for custos-userinfo) names in its ID tokens.
 type cliClient struct{ op.Client }
 
 func (c cliClient) GrantTypes() []oidc.GrantType {
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeDeviceCode}
 }
+
+func (c cliClient) IDTokenUserinfoClaimsAssertion() bool { return c.GetID() != userInfoClientID }
 
 func (s *store) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := s.Storage.GetClientByClientID(ctx, id)
