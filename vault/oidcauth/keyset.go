@@ -22,15 +22,25 @@ import (
 // provider's keys one by one (its identity sources). It follows
 // RemoteKeySet's strategy (OpenID Connect Core 1.0 section 10.1.1): a
 // token that no key held verifies makes the set be read again, once,
-// with concurrent readers waiting for one request.
+// with concurrent readers waiting for one request; and not more often
+// than every minRefetch, so that tokens naming made-up keys, which
+// anyone may send, do not make the vault ask the provider for each.
 type keySet struct {
 	uri    string
 	client *http.Client
 
-	mu      sync.Mutex // held while reading the set from the provider
+	fetch sync.Mutex // held while reading the set from the provider
+
+	mu      sync.Mutex // guards keys and fetched
 	keys    []jose.JSONWebKey
-	fetched time.Time // when keys were read (zero: never)
+	fetched time.Time // when the last read began (zero: never)
 }
+
+// minRefetch is the least time between the starts of two reads of the
+// provider's keys: a read asked for sooner waits for it (a token signed
+// by a key the provider began to use just after the last read is
+// answered that much later).
+const minRefetch = 5 * time.Second
 
 // maxKeySet bounds the JWKS document read from the provider.
 const maxKeySet = 1 << 20
@@ -94,7 +104,8 @@ func verifyWith(jws *jose.JSONWebSignature, kid string, keys []jose.JSONWebKey) 
 	return nil, "", false
 }
 
-// Keys reads the provider's keys again and gives their thumbprints
+// Keys reads the provider's keys again (waiting, if they were read less
+// than minRefetch ago, until then) and gives their thumbprints
 // (Thumbprint), sorted: the keys it signs tokens with now, and those it
 // publishes ahead of a rotation. Errors: the provider cannot be reached,
 // or its set does not parse.
@@ -114,23 +125,39 @@ func (v *Verifier) Keys(ctx context.Context) ([]string, error) {
 }
 
 // read returns the provider's keys as read after asked: read now, unless
-// another caller's read began after asked (then that one's).
+// another caller's read began after asked (then that one's). Reads are
+// one at a time; tokens whose keys are held verify meanwhile.
 func (k *keySet) read(ctx context.Context, asked time.Time) ([]jose.JSONWebKey, error) {
+	k.fetch.Lock()
+	defer k.fetch.Unlock()
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.fetched.After(asked) {
-		return k.keys, nil
+	keys, fetched := k.keys, k.fetched
+	k.mu.Unlock()
+	if fetched.After(asked) {
+		return keys, nil
+	}
+	if wait := minRefetch - time.Since(fetched); !fetched.IsZero() && wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("oidcauth: waiting to read the provider's keys: %w", ctx.Err())
+		case <-t.C:
+		}
 	}
 	began := time.Now()
-	keys, err := k.fetch(ctx)
+	keys, err := k.get(ctx)
 	if err != nil {
 		return nil, err
 	}
+	k.mu.Lock()
 	k.keys, k.fetched = keys, began
+	k.mu.Unlock()
 	return keys, nil
 }
 
-func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
+// get reads the provider's key set from its jwks_uri.
+func (k *keySet) get(ctx context.Context) ([]jose.JSONWebKey, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.uri, nil)
 	if err != nil {
 		return nil, fmt.Errorf("oidcauth: the provider's keys: %w", err)

@@ -8,7 +8,10 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,4 +163,79 @@ func FuzzParseKeySet(f *testing.F) {
 			}
 		}
 	})
+}
+
+// countingTransport counts the requests for the provider's keys.
+type countingTransport struct {
+	mu   sync.Mutex
+	jwks int
+	uri  string
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	if c.uri != "" && r.URL.String() == c.uri {
+		c.jwks++
+	}
+	c.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// Tokens naming keys the provider does not serve, which anyone may send,
+// make the vault read the provider's keys at most once every minRefetch
+// however many come at once: a burst of them is refused after at most
+// two reads.
+func TestMadeUpKeysDoNotFloodTheProvider(t *testing.T) {
+	t.Parallel()
+	o := testenv.StartOIDC(t)
+	ctx := context.Background()
+	ct := &countingTransport{}
+	v, err := New(ctx, Config{Issuer: o.Issuer, ClientID: o.ClientID, HTTPClient: &http.Client{Transport: ct, Timeout: 10 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct.mu.Lock()
+	ct.uri = v.keys.uri
+	ct.mu.Unlock()
+	s := loopback(t, o, o.ClientID, o.User)
+	good, err := jose.ParseSignedCompact(s.id, signingAlgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rogue, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := range 20 {
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: rogue},
+			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", fmt.Sprintf("made-up-%d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged, err := signer.Sign(good.UnsafePayloadWithoutVerification())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := forged.CompactSerialize()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := v.Verify(ctx, tok, "")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, ErrRefused) {
+			t.Fatalf("a token of a made-up key: %v", err)
+		}
+	}
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	if ct.jwks < 1 || ct.jwks > 2 {
+		t.Fatalf("20 tokens of made-up keys made %d reads of the provider's keys, want 1 or 2", ct.jwks)
+	}
 }
