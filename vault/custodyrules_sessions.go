@@ -105,10 +105,13 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 		return r.broken(ev, "session %s was opened again, for %s: the log opened a session of that id before", d.Session, a.Person)
 	}
 	r.sessions[d.Session] = &ruleSession{person: strings.Clone(a.Person), until: events.FormatTime(exp.Add(sessionGrace))}
-	if src := r.oidcUnaccepted(a, d.Key); src != "" {
+	if src := r.oidcUnaccepted(a, d); src != "" {
 		// (The session is kept: its acts are read as any session's.)
 		if strings.HasPrefix(src, "oidc-key ") {
 			return r.broken(ev, "%s signed in (session %s) through the identity provider %s with a key no two custodians accepted (%q): a provider's key signs no one in until a custodian asks and another approves (identity.source.accepted); another server answering at the provider's address would sign in this way", a.Person, d.Session, a.Issuer, d.Key)
+		}
+		if strings.HasPrefix(src, "oidc-client ") {
+			return r.broken(ev, "%s signed in (session %s) through the identity provider %s as a client, or named by a claim, no two custodians accepted (%q): another client id takes sign-ins the provider made for another application, another claim names people otherwise", a.Person, d.Session, a.Issuer, src)
 		}
 		return r.broken(ev, "%s signed in (session %s) through the identity provider %s, which no two custodians accepted: a provider the server's operator configured signs no one in until a custodian asks and another approves (identity.source.accepted)", a.Person, d.Session, a.Issuer)
 	}
@@ -126,13 +129,13 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 }
 
 // oidcUnaccepted is, for an OpenID sign-in by a, the identity source no
-// two custodians had accepted then, with its key thumb ("" if none, and
-// for other sign-ins).
-func (r *CustodyRules) oidcUnaccepted(a events.Actor, thumb string) string {
+// two custodians had accepted then, as its session.opened d records the
+// key, client and claim ("" if none, and for other sign-ins).
+func (r *CustodyRules) oidcUnaccepted(a events.Actor, d SessionOpened) string {
 	if a.Auth != "oidc" {
 		return ""
 	}
-	return r.identity.unacceptedOIDC(a.Issuer, thumb)
+	return r.identity.unacceptedOIDC(a.Issuer, d.Key, d.ClientID, d.Claim)
 }
 
 // endSession ends the session id at now: events may name it for
@@ -195,6 +198,10 @@ func sessionOpenedData(b []byte) (d SessionOpened, ok bool) {
 			field = &d.Refreshed
 		case "key":
 			field = &d.Key
+		case "client_id":
+			field = &d.ClientID
+		case "claim":
+			field = &d.Claim
 		}
 		if field != nil {
 			*field = string(value)

@@ -122,6 +122,7 @@ func FuzzSessionOpenedData(f *testing.F) {
 		`{"session":"se_1","session":"se_2","expires":"x"}`,
 		`{"session":"se_\u0031","expires":"x"}`,
 		`{"session":"se_1","expires":"x","n":1}`,
+		`{"session":"se_3","token_sha256":"aa","expires":"2026-12-06T10:00:00Z","claim":"sub","client_id":"custos","key":"NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"}`,
 		`{}`, `{"session":"se_1"}`, `{"expires":"x","session":"s"`,
 	} {
 		f.Add([]byte(s))
@@ -135,7 +136,8 @@ func FuzzSessionOpenedData(f *testing.F) {
 		if err != nil {
 			t.Fatalf("read quickly as %+v, but the strict decoder refuses it: %v", d, err)
 		}
-		if d.Session != strict.Session || d.Expires != strict.Expires || d.Refreshed != strict.Refreshed {
+		if d.Session != strict.Session || d.Expires != strict.Expires || d.Refreshed != strict.Refreshed ||
+			d.Key != strict.Key || d.ClientID != strict.ClientID || d.Claim != strict.Claim {
 			t.Fatalf("read quickly as %+v, strictly as %+v", d, strict)
 		}
 	})

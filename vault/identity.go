@@ -217,6 +217,11 @@ func (v *Vault) Authenticate(token string) (Principal, error) {
 		if c.Claim != "" && c.Claim != v.cfg.OIDCClaim {
 			return Principal{}, fmt.Errorf("%w: the session was opened when the vault named people by the identity provider's %s claim, and it now names them by %s; sign in again", ErrUnauthenticated, c.Claim, v.cfg.OIDCClaim)
 		}
+		// A session opened before the vault pinned its provider's keys
+		// (none recorded), or through a source no longer enough, ends.
+		if v.state.oidcUnaccepted(c.Issuer, c.Key, c.ClientID, c.Claim) != "" {
+			return Principal{}, fmt.Errorf("%w: the session was opened through the identity provider in a way this vault no longer accepts (before it pinned the provider's keys, or through a key, client or claim two custodians have not accepted); sign in again", ErrUnauthenticated)
+		}
 		if req := v.cfg.RequireMFA[p.Role]; !req.satisfiedBy(ExternalIdentity{ACR: c.ACR, AMR: c.AMR}) {
 			return Principal{}, fmt.Errorf("%w: a %s must now sign in with multi-factor authentication (%s); sign in again", ErrUnauthenticated, p.Role, req)
 		}
@@ -342,7 +347,7 @@ func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*
 	if id.Key != "" && !isThumbprint(id.Key) {
 		return nil, fmt.Errorf("%w: the provider's key is not named by a thumbprint", ErrUnauthenticated)
 	}
-	if src := v.state.oidcUnaccepted(id.Issuer, id.Key); src != "" {
+	if src := v.state.oidcUnaccepted(id.Issuer, id.Key, id.ClientID, v.cfg.OIDCClaim); src != "" {
 		if id.Key == "" && strings.HasPrefix(src, "oidc-key ") {
 			return nil, fmt.Errorf("%w: the sign-in does not say which of the provider's keys signed it, and this vault signs people in only through the keys two custodians accepted", ErrUnauthenticated)
 		}

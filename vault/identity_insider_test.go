@@ -95,7 +95,7 @@ func TestRemovedPersonsIdentityIsNotBoundAgain(t *testing.T) {
 	if _, err := v.Approve(ctx, p["c2"], r.ID); err != nil {
 		t.Fatal(err)
 	}
-	ana := ExternalIdentity{Kind: "oidc", Name: sub, Issuer: "https://idp.example/", Subject: sub, Key: testKey}
+	ana := ExternalIdentity{Kind: "oidc", Name: sub, Issuer: "https://idp.example/", Subject: sub, ClientID: testClient, Key: testKey}
 	if _, err := v.OpenExternalSession(ctx, ana); err != nil {
 		t.Fatal(err)
 	}

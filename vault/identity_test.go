@@ -279,16 +279,16 @@ func TestAssertedIdentitiesAreBounded(t *testing.T) {
 	v, _ := openTestVaultDir(t, withTestSources)
 	ctx := context.Background()
 	people(t, v, map[string]string{"alice": RoleInvestigator})
-	good := ExternalIdentity{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "1001", AMR: []string{"pwd", "mfa"}, Key: testKey}
+	good := ExternalIdentity{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "1001", AMR: []string{"pwd", "mfa"}, ClientID: testClient, Key: testKey}
 	if _, err := v.OpenExternalSession(ctx, good); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []ExternalIdentity{
-		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: strings.Repeat("s", 300), Key: testKey},
-		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/\u202e", Subject: "1001", Key: testKey},
-		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "1001", AMR: make([]string, 17), Key: testKey},
-		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "1001", AMR: []string{"a\nb"}, Key: testKey},
-		{Kind: "oidc", Name: "nobody", Issuer: "https://idp.example/", Subject: "1002", Key: testKey},
+		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: strings.Repeat("s", 300), ClientID: testClient, Key: testKey},
+		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/\u202e", Subject: "1001", ClientID: testClient, Key: testKey},
+		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "1001", AMR: make([]string, 17), ClientID: testClient, Key: testKey},
+		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "1001", AMR: []string{"a\nb"}, ClientID: testClient, Key: testKey},
+		{Kind: "oidc", Name: "nobody", Issuer: "https://idp.example/", Subject: "1002", ClientID: testClient, Key: testKey},
 	} {
 		if _, err := v.OpenExternalSession(ctx, bad); !errors.Is(err, ErrUnauthenticated) {
 			t.Fatalf("%+v: %v", bad, err)

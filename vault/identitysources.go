@@ -31,9 +31,12 @@ import (
 // provider of theirs answering at the accepted URL would pass for the
 // accepted one. So from the first start that pins them
 // (startedKeyPins), a provider's sign-in also needs the key that signed
-// its ID token accepted ("oidc-key ISSUER THUMBPRINT"): that start
-// accepts the keys its accepted provider serves then, and a key the
-// provider publishes later is accepted as any source is.
+// its ID token accepted ("oidc-key ISSUER THUMBPRINT"), and the client
+// the token was issued to and the claim that names people ("oidc-client
+// ISSUER CLIENT_ID CLAIM": another client id would take ID tokens the
+// provider issued to another application, another claim would name
+// people otherwise): that start accepts the keys, client and claim of
+// its accepted provider, and later ones are accepted as any source is.
 // docs/identity.md section 9.
 
 // KindIdentitySource is the request to accept an identity source: its
@@ -94,6 +97,16 @@ func OIDCSource(issuer string) string           { return "oidc " + issuer }
 func OIDCKeySource(issuer, thumb string) string { return "oidc-key " + issuer + " " + thumb }
 func CASource(sha256 string) string             { return "ca " + sha256 }
 
+// OIDCClientSource names the client ID tokens are issued to and the
+// claim that names people at a provider: "oidc-client ISSUER CLIENT_ID
+// CLAIM" (the claim "sub" where claim is empty, as the vault reads it).
+func OIDCClientSource(issuer, clientID, claim string) string {
+	if claim == "" {
+		claim = "sub"
+	}
+	return "oidc-client " + issuer + " " + clientID + " " + claim
+}
+
 // checkIdentitySource refuses a source that is not one of the three
 // forms.
 func checkIdentitySource(s string) error {
@@ -109,13 +122,19 @@ func checkIdentitySource(s string) error {
 			return nil
 		}
 		return badInput("an OpenID provider's signing key is named by the issuer and the key's thumbprint (RFC 7638, SHA-256, base64url: 43 characters), as custos identity-source list shows it: oidc-key https://id.example.org/realms/hotline NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+	case "oidc-client":
+		if f := strings.Split(v, " "); len(f) == 3 && isIssuer(f[0]) && f[1] != "" && checkText("client id", f[1], 255, false, false) == nil &&
+			slices.Contains([]string{"sub", "email", "preferred_username"}, f[2]) {
+			return nil
+		}
+		return badInput("an OpenID client is named by the issuer, the client id the vault is registered with and the claim that names people (sub, email or preferred_username), as custos identity-source list shows it: oidc-client https://id.example.org/realms/hotline custos sub")
 	case "ca":
 		if isDigest(v) {
 			return nil
 		}
 		return badInput("a client CA is named by the SHA-256 of its certificate, 64 lowercase hex digits, as the server's start records it (client_ca_sha256): ca 3a7b…")
 	}
-	return badInput("an identity source is \"oidc ISSUER\", \"oidc-key ISSUER THUMBPRINT\" or \"ca SHA256\"")
+	return badInput("an identity source is \"oidc-key ISSUER THUMBPRINT\", \"oidc-client ISSUER CLIENT_ID CLAIM\", \"ca SHA256\" or, where keys are not pinned, \"oidc ISSUER\"")
 }
 
 // isIssuer reports whether v may be an OpenID issuer: an http(s) URL
@@ -156,6 +175,9 @@ func startedSources(d map[string]string) []string {
 	var out []string
 	if iss := d["oidc_issuer"]; iss != "" {
 		out = append(out, OIDCSource(iss))
+		if c := d["oidc_client_id"]; c != "" {
+			out = append(out, OIDCClientSource(iss, c, d["oidc_claim"]))
+		}
 		for _, k := range strings.Fields(d[startedOIDCKeys]) {
 			out = append(out, OIDCKeySource(iss, k))
 		}
@@ -194,25 +216,30 @@ func (i *identitySources) started(seq uint64, d map[string]string) {
 	if _, ok := i.Accepted[OIDCSource(iss)]; iss == "" || !ok {
 		return
 	}
-	for _, k := range strings.Fields(d[startedOIDCKeys]) {
-		i.accept(OIDCKeySource(iss, k), seq)
+	for _, src := range startedSources(d) {
+		if !strings.HasPrefix(src, "ca ") {
+			i.accept(src, seq)
+		}
 	}
 }
 
 // unacceptedOIDC gives the source that keeps a sign-in through the
-// provider issuer, with its key thumb, out ("" if none does): once keys
-// are pinned, the key (whose source names its provider: accepting a key
-// accepts the provider with it); before, the provider.
-func (i *identitySources) unacceptedOIDC(issuer, thumb string) string {
-	src := OIDCSource(issuer)
-	switch {
-	case !i.Guarded:
+// provider issuer out ("" if none does): once keys are pinned, the key
+// that signed its ID token (thumb) or the client it was issued to with
+// the claim that named the person (whose sources name their provider:
+// accepting them accepts the provider with them); before, the provider.
+func (i *identitySources) unacceptedOIDC(issuer, thumb, clientID, claim string) string {
+	if !i.Guarded {
 		return ""
-	case i.KeysPinned:
-		src = OIDCKeySource(issuer, thumb)
 	}
-	if _, ok := i.Accepted[src]; !ok {
-		return src
+	srcs := []string{OIDCSource(issuer)}
+	if i.KeysPinned {
+		srcs = []string{OIDCKeySource(issuer, thumb), OIDCClientSource(issuer, clientID, claim)}
+	}
+	for _, src := range srcs {
+		if _, ok := i.Accepted[src]; !ok {
+			return src
+		}
 	}
 	return ""
 }
@@ -259,10 +286,10 @@ func (s *State) sourcesGuarded() bool {
 }
 
 // oidcUnaccepted is State's unacceptedOIDC.
-func (s *State) oidcUnaccepted(issuer, thumb string) string {
+func (s *State) oidcUnaccepted(issuer, thumb, clientID, claim string) string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.identity.unacceptedOIDC(issuer, thumb)
+	return s.identity.unacceptedOIDC(issuer, thumb, clientID, claim)
 }
 
 // notAccepted is the refusal of a sign-in through an identity source no
@@ -276,6 +303,12 @@ func notAccepted(src string) error {
 	case "oidc-key":
 		iss, thumb, _ := strings.Cut(v, " ")
 		what = fmt.Sprintf("the identity provider %s signed this sign-in with a key two custodians have not accepted (%s): a key the provider began to use after a rotation, a provider not accepted yet, or another server answering at the provider's address", iss, thumb)
+	case "oidc-client":
+		f := strings.Split(v, " ")
+		for len(f) < 3 {
+			f = append(f, "")
+		}
+		what = fmt.Sprintf("the server signs people in through the identity provider %s as the client %s, naming them by its %s claim, and two custodians have not accepted that: another client id would take sign-ins the provider made for another application, and another claim would name people otherwise", f[0], f[1], f[2])
 	}
 	return fmt.Errorf("%w: %s. A custodian, signed in another way (local credentials, or a source already accepted), asks with custos identity-source accept %q --reason TEXT, and another approves (docs/identity.md section 9)", ErrUnauthenticated, what, src)
 }

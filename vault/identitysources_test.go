@@ -24,8 +24,11 @@ const (
 	otherKey = "9Uz1lSmd32cWLyt36VQWAXdh3ltEFlQ6EcPjTQGqTsw"
 )
 
+// testClient is the client the test provider's ID tokens are issued to.
+const testClient = "custos"
+
 func withTestSources(c *Config) {
-	c.SignIn.OIDCIssuer = testIssuer
+	c.SignIn.OIDCIssuer, c.SignIn.OIDCClientID = testIssuer, testClient
 	c.SignIn.OIDCKeys = []string{testKey}
 	c.SignIn.ClientCASHA256 = []string{testCASHA256}
 }
@@ -43,7 +46,7 @@ func TestIdentitySourcesSignInOnceAccepted(t *testing.T) {
 	v, cfg, _ := restartable(t, dir, withTestSources)
 	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
 	oidcKey := func(v *Vault, issuer, key string) error {
-		_, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "c1", Issuer: issuer, Subject: "c1-sub", Key: key})
+		_, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "c1", Issuer: issuer, Subject: "c1-sub", ClientID: testClient, Key: key})
 		return err
 	}
 	oidc := func(v *Vault, issuer string) error { return oidcKey(v, issuer, testKey) }
@@ -81,6 +84,17 @@ func TestIdentitySourcesSignInOnceAccepted(t *testing.T) {
 	if err := oidcKey(v, testIssuer, ""); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), "does not say which of the provider's keys") {
 		t.Fatalf("a sign-in that names no key: %v", err)
 	}
+	// The accepted provider and key, with ID tokens issued to another
+	// client (another application's, replayed), or people named by
+	// another claim: the server's configuration, not the custodians'.
+	for _, c := range []struct{ client, claim string }{{"wiki", ""}, {testClient, "email"}} {
+		v.cfg.OIDCClaim = c.claim
+		_, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "c1", Issuer: testIssuer, Subject: "c1-sub", ClientID: c.client, Key: testKey})
+		v.cfg.OIDCClaim = ""
+		if want := OIDCClientSource(testIssuer, c.client, c.claim); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("a sign-in as client %q, claim %q: %v, want the refusal to name %s", c.client, c.claim, err, want)
+		}
+	}
 	if err := card(v, rogueCA); !errors.Is(err, ErrUnauthenticated) {
 		t.Fatalf("a certificate of a CA configured since: %v", err)
 	}
@@ -88,7 +102,7 @@ func TestIdentitySourcesSignInOnceAccepted(t *testing.T) {
 		t.Fatalf("a certificate of the CA accepted before: %v", err)
 	}
 	list, guarded, err := v.IdentitySources(ctx, cs["c1"])
-	if err != nil || !guarded || len(list) != 6 {
+	if err != nil || !guarded || len(list) != 8 {
 		t.Fatalf("identity sources: %+v %v %v", list, guarded, err)
 	}
 	for _, s := range list {
@@ -127,12 +141,24 @@ func TestIdentitySourcesSignInOnceAccepted(t *testing.T) {
 	if _, err := v.Approve(ctx, cs["c2"], req.ID); err != nil {
 		t.Fatal(err)
 	}
+	// The key alone is not enough: the client ID tokens are issued to,
+	// with the claim that names people, is accepted too.
+	if err := oidc(v, rogue); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), OIDCClientSource(rogue, testClient, "sub")) {
+		t.Fatalf("a sign-in through a provider whose key alone two custodians accepted: %v", err)
+	}
+	req2, err := v.AcceptIdentitySource(ctx, cs["c1"], OIDCClientSource(rogue, testClient, "sub"), "the vault's client at the unit's new provider, change CR-2031")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, cs["c2"], req2.ID); err != nil {
+		t.Fatal(err)
+	}
 	if err := oidc(v, rogue); err != nil {
 		t.Fatalf("a sign-in through a provider two custodians accepted: %v", err)
 	}
 	evs := eventsOfType(t, v, TypeIdentitySourceAccepted)
 	var d IdentitySourceAccepted
-	if len(evs) != 1 || evs[0].DecodeData(&d) != nil || d.Source != OIDCKeySource(rogue, testKey) || d.RequestedBy != "c1" || evs[0].Actor.Person != "c2" {
+	if len(evs) != 2 || evs[0].DecodeData(&d) != nil || d.Source != OIDCKeySource(rogue, testKey) || d.RequestedBy != "c1" || evs[0].Actor.Person != "c2" {
 		t.Fatalf("identity.source.accepted: %d events, %+v", len(evs), d)
 	}
 	v.Close()
@@ -206,14 +232,16 @@ func TestCustodyRulesOfProviderKeys(t *testing.T) {
 	system := events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
 	started := func(key string) error {
 		return check(TypeServerStarted, system, map[string]string{"session_ttl": "12h0m0s", "request_ttl": "72h0m0s",
-			startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: key})
+			startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: key,
+			"oidc_client_id": testClient, "oidc_claim": "sub"})
 	}
 	if err := started(testKey); err != nil {
 		t.Fatal(err)
 	}
 	open := func(key, session string) error {
 		return check(TypeSessionOpened, events.Actor{Person: "c1", Role: RoleCustodian, Auth: "oidc", Issuer: testIssuer, Subject: "s"},
-			SessionOpened{Session: session, TokenSHA256: strings.Repeat("a", 64), Expires: base.Add(time.Hour).Format(time.RFC3339), Key: key})
+			SessionOpened{Session: session, TokenSHA256: strings.Repeat("a", 64), Expires: base.Add(time.Hour).Format(time.RFC3339), Key: key,
+				ClientID: testClient, Claim: "sub"})
 	}
 	if err := open(testKey, "se_1"); err != nil {
 		t.Fatalf("a session through the key the guarding start named: %v", err)
@@ -224,6 +252,12 @@ func TestCustodyRulesOfProviderKeys(t *testing.T) {
 	}
 	if err := open("", "se_3"); !errors.As(err, &rb) {
 		t.Fatalf("a session through the provider naming no key: %v", err)
+	}
+	wiki := check(TypeSessionOpened, events.Actor{Person: "c1", Role: RoleCustodian, Auth: "oidc", Issuer: testIssuer, Subject: "s"},
+		SessionOpened{Session: "se_w", TokenSHA256: strings.Repeat("a", 64), Expires: base.Add(time.Hour).Format(time.RFC3339), Key: testKey,
+			ClientID: "wiki", Claim: "sub"})
+	if !errors.As(wiki, &rb) || !strings.Contains(rb.Reason, "as a client, or named by a claim, no two custodians accepted") {
+		t.Fatalf("a session of an accepted key through another client: %v", wiki)
 	}
 	if err := started(otherKey); err != nil {
 		t.Fatal(err)
@@ -251,19 +285,26 @@ func TestKeyPinsAtUpgrade(t *testing.T) {
 		accepted     bool
 	}{{"the accepted provider", testIssuer, true}, {"a provider not accepted", rogue, false}} {
 		var i identitySources
-		i.started(1, map[string]string{startedIdentitySources: "request", "oidc_issuer": testIssuer})
-		if i.KeysPinned || i.unacceptedOIDC(testIssuer, otherKey) != "" {
+		i.started(1, map[string]string{startedIdentitySources: "request", "oidc_issuer": testIssuer, "oidc_client_id": testClient})
+		if i.KeysPinned || i.unacceptedOIDC(testIssuer, otherKey, testClient, "sub") != "" {
 			t.Fatalf("before the upgrade: %+v", i)
 		}
-		i.started(2, map[string]string{startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": c.issuer, startedOIDCKeys: testKey})
+		i.started(2, map[string]string{startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": c.issuer, startedOIDCKeys: testKey,
+			"oidc_client_id": testClient})
 		if !i.KeysPinned {
 			t.Fatalf("%s: the upgrade pinned no keys", c.name)
 		}
-		if got := i.unacceptedOIDC(c.issuer, testKey) == ""; got != c.accepted {
-			t.Errorf("%s: its key at the upgrade is accepted: %v", c.name, got)
+		if got := i.unacceptedOIDC(c.issuer, testKey, testClient, "sub") == ""; got != c.accepted {
+			t.Errorf("%s: its key and client at the upgrade are accepted: %v", c.name, got)
 		}
-		i.started(3, map[string]string{startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: otherKey})
-		if i.unacceptedOIDC(testIssuer, otherKey) != OIDCKeySource(testIssuer, otherKey) {
+		// A session opened before the upgrade recorded no key: it no
+		// longer signs anyone in (Authenticate asks the same).
+		if i.unacceptedOIDC(c.issuer, "", testClient, "sub") == "" {
+			t.Errorf("%s: a sign-in of no key is accepted after the upgrade", c.name)
+		}
+		i.started(3, map[string]string{startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: otherKey,
+			"oidc_client_id": testClient})
+		if i.unacceptedOIDC(testIssuer, otherKey, testClient, "sub") != OIDCKeySource(testIssuer, otherKey) {
 			t.Errorf("%s: a key a later start named is accepted", c.name)
 		}
 	}

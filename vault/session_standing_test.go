@@ -26,7 +26,7 @@ func TestSessionsEndWithTheirWayOfSigningIn(t *testing.T) {
 	}
 	people(t, v, map[string]string{"alice": RoleInvestigator, "bob": RoleAuditor})
 	oidc := func(v *Vault, name string) *Session {
-		s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: name, Issuer: "https://idp.example/", Subject: name, AMR: []string{"pwd"}, Key: testKey})
+		s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: name, Issuer: "https://idp.example/", Subject: name, AMR: []string{"pwd"}, ClientID: testClient, Key: testKey})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -899,7 +899,7 @@ func runIdentitySourceAccept(args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(pos) != 1 || *reason == "" {
-		return usageErr("identity-source accept needs SOURCE (\"oidc-key ISSUER THUMBPRINT\" or \"ca SHA256\", quoted, as identity-source list shows it) and --reason TEXT")
+		return usageErr("identity-source accept needs SOURCE (\"oidc-key ISSUER THUMBPRINT\", \"oidc-client ISSUER CLIENT_ID CLAIM\" or \"ca SHA256\", quoted, as identity-source list shows it) and --reason TEXT")
 	}
 	c, err := newClient()
 	if err != nil {

@@ -42,7 +42,7 @@ func TestIdentitySourceCommands(t *testing.T) {
 		t.Fatalf("identity-source list: %s", out)
 	}
 	s.refused("analyst", work, "only custodians ask to accept an identity source", "identity-source", "accept", "oidc https://rogue.example/", "--reason", "mine")
-	s.refused("custodian", work, `an identity source is "oidc ISSUER", "oidc-key ISSUER THUMBPRINT" or "ca SHA256"`, "identity-source", "accept", "https://rogue.example/", "--reason", "no kind")
+	s.refused("custodian", work, `an identity source is "oidc-key ISSUER THUMBPRINT", "oidc-client ISSUER CLIENT_ID CLAIM", "ca SHA256"`, "identity-source", "accept", "https://rogue.example/", "--reason", "no kind")
 	s.refused("custodian", work, "accept the key it signs with", "identity-source", "accept", "oidc https://id.example.org/realms/unit", "--reason", "the provider without its key")
 	s.refused("custodian", work, "is accepted already", "identity-source", "accept", src, "--reason", "again")
 	s.ok("auditor", work, "audit", "verify")

@@ -136,9 +136,6 @@ type Verifier struct {
 	client   *http.Client
 	verifier *oidc.IDTokenVerifier
 	keys     *keySet
-	// emailVerifiedStated: the provider lists email_verified among its
-	// claims, so an email without it is refused.
-	emailVerifiedStated bool
 }
 
 // New reads the provider's discovery document (at
@@ -168,9 +165,8 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		return nil, fmt.Errorf("oidcauth: discovery at %s: %w", cfg.Issuer, err)
 	}
 	var meta struct {
-		JWKS   string   `json:"jwks_uri"`
-		Claims []string `json:"claims_supported"`
-		Algs   []string `json:"id_token_signing_alg_values_supported"`
+		JWKS string   `json:"jwks_uri"`
+		Algs []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := p.Claims(&meta); err != nil {
 		return nil, fmt.Errorf("oidcauth: discovery document: %w", err)
@@ -182,11 +178,6 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		return nil, fmt.Errorf("oidcauth: the provider's jwks_uri: %w", err)
 	}
 	v := &Verifier{cfg: cfg, client: hc, keys: &keySet{uri: meta.JWKS, client: hc}}
-	for _, c := range meta.Claims {
-		if c == "email_verified" {
-			v.emailVerifiedStated = true
-		}
-	}
 	// The algorithms the provider states that this package verifies
 	// (as go-oidc's own verifier takes them; RS256 alone if it states
 	// none).
@@ -226,10 +217,11 @@ type names struct {
 // to put them in; the userinfo endpoint's answer is not signed, and an
 // operator who controls the server's name resolution and TLS roots
 // could answer it with another person's name for a subject the key
-// vouches for). An email is refused if email_verified, where it is
-// given, is not true, or if it is not given though the provider lists
-// it among its claims_supported (some providers, zitadel's library
-// among them, leave out a false email_verified).
+// vouches for). An email is refused unless the ID token says
+// email_verified true: some providers (zitadel's library among them)
+// leave out a false email_verified, and whether a provider lists the
+// claim in its discovery document is for whoever answers at its address
+// to say.
 //
 // Errors that wrap ErrRefused are refusals of the sign-in; other errors
 // (the provider's keys cannot be read, ctx ends) are failures to
@@ -313,8 +305,8 @@ func (v *Verifier) name(n names) (name string, found bool, err error) {
 		switch {
 		case n.EmailVerified != nil && !bool(*n.EmailVerified):
 			return "", false, refuse("the provider has not verified the email address")
-		case n.EmailVerified == nil && v.emailVerifiedStated:
-			return "", false, refuse("the provider does not say it has verified the email address")
+		case n.EmailVerified == nil:
+			return "", false, refuse("the ID token does not say the provider verified the email address (email_verified); name people by a claim the provider vouches for, or have it put email_verified in its ID tokens")
 		}
 		return *n.Email, true, nil
 	}
