@@ -676,7 +676,7 @@ func describeRequest(r vault.Request, forRole string) string {
 	p := r.Parameters()
 	switch r.Kind {
 	case vault.KindIdentitySource:
-		return fmt.Sprintf("accept the identity source %s: from then on it signs in whoever it vouches for as the vault's person of that name or identity, custodians included; before approving, make sure it is your organisation's own provider or CA, as its administrators give it to you", p.Source)
+		return fmt.Sprintf("accept the identity source %s: from then on it signs in whoever it vouches for as the vault's person of that name or identity, custodians included; before approving, make sure it is your organisation's own provider or CA, as its administrators give it to you (custos approve first checks a provider's key from this computer)", p.Source)
 	case vault.KindHashSetRemove:
 		return fmt.Sprintf("remove hash set %s (a match means %s; %s): what it lists is no longer known material by it, and may come back for review", p.Name, orDash(p.Category), entries(p.Imported))
 	case vault.KindHashSetImport:
@@ -787,6 +787,9 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 		}
 		return printResult(stdout, *asJSON, out, fmt.Sprintf("rejected request %s (%s by %s)", out.Request, out.Kind, out.By))
 	}
+	if err := checkSourceHere(c, pos[0]); err != nil {
+		return err
+	}
 	var body any // none without a reason, as before reasons were asked
 	if *reason != "" {
 		body = api.ReasonRequest{Reason: *reason}
@@ -866,6 +869,11 @@ func runIdentitySourceList(args []string, stdout io.Writer) error {
 	if err := c.call("GET", "/v1/identity-sources", nil, nil, &out); err != nil {
 		return err
 	}
+	var srcs []string
+	for _, s := range out.Sources {
+		srcs = append(srcs, s.Source)
+	}
+	here := readKeysHere(srcs)
 	var lines []string
 	if !out.Guarded {
 		lines = append(lines, "identity sources are not guarded yet: every source the server is configured with signs people in (the next start of this release accepts those and guards them)")
@@ -882,7 +890,7 @@ func runIdentitySourceList(args []string, stdout io.Writer) error {
 		if !s.Configured {
 			configured = "not configured on this server"
 		}
-		lines = append(lines, fmt.Sprintf("%s  %s; %s", printable.Terminal(s.Source), configured, state))
+		lines = append(lines, fmt.Sprintf("%s  %s; %s%s", printable.Terminal(s.Source), configured, state, here.note(s.Source)))
 	}
 	if len(out.Sources) == 0 {
 		lines = append(lines, "no identity provider or client CA: people sign in with the vault's own credentials")
@@ -900,6 +908,9 @@ func runIdentitySourceAccept(args []string, stdout io.Writer) error {
 	}
 	if len(pos) != 1 || *reason == "" {
 		return usageErr("identity-source accept needs SOURCE (\"oidc-key ISSUER THUMBPRINT\", \"oidc-client ISSUER CLIENT_ID CLAIM\" or \"ca SHA256\", quoted, as identity-source list shows it) and --reason TEXT")
+	}
+	if err := refuseUnseen(pos[0], "asking to accept"); err != nil {
+		return err
 	}
 	c, err := newClient()
 	if err != nil {

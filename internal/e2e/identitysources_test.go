@@ -44,7 +44,13 @@ func TestIdentitySourceCommands(t *testing.T) {
 	s.refused("analyst", work, "only custodians ask to accept an identity source", "identity-source", "accept", "oidc https://rogue.example/", "--reason", "mine")
 	s.refused("custodian", work, `an identity source is "oidc-key ISSUER THUMBPRINT", "oidc-client ISSUER CLIENT_ID CLAIM", "ca SHA256"`, "identity-source", "accept", "https://rogue.example/", "--reason", "no kind")
 	s.refused("custodian", work, "accept the key it signs with", "identity-source", "accept", "oidc https://id.example.org/realms/unit", "--reason", "the provider without its key")
-	s.refused("custodian", work, "is accepted already", "identity-source", "accept", src, "--reason", "again")
+	// The provider cannot be reached from this computer (no such host):
+	// the command warns, and the vault refuses a source accepted already.
+	if r := s.run("custodian", work, "custos", "identity-source", "accept", src, "--reason", "again"); r.code == 0 ||
+		!strings.Contains(r.stderr, "custos: warning: the provider's keys could not be read from this computer") || !strings.Contains(r.stderr, "custos: error: ") ||
+		!strings.Contains(r.stderr, "is accepted already") {
+		t.Fatalf("accepting a source accepted already: %d %s", r.code, r.stderr)
+	}
 	s.ok("auditor", work, "audit", "verify")
 }
 
@@ -108,9 +114,15 @@ func TestOIDCKeyRotation(t *testing.T) {
 	if len(waiting) != 1 || len(still) != 1 || still[0] != first[0] {
 		t.Fatalf("after the rotation: accepted %v, waiting %v", still, waiting)
 	}
-	if out := s.ok("custodian", work, "identity-source", "list").stdout; !strings.Contains(out, waiting[0]+"  configured; NOT accepted") {
+	if out := s.ok("custodian", work, "identity-source", "list").stdout; !strings.Contains(out, waiting[0]+"  configured; NOT accepted") ||
+		!strings.Contains(out, "the provider serves it as this computer reaches it") {
 		t.Fatalf("identity-source list after the rotation: %s", out)
 	}
+	// A key the provider does not serve, as this computer reaches it
+	// (one an operator slipped among the keys the server lists): the
+	// command refuses to ask for it.
+	s.refused("custodian", work, "does not serve this key", "identity-source", "accept",
+		"oidc-key "+p.Issuer+" 9Uz1lSmd32cWLyt36VQWAXdh3ltEFlQ6EcPjTQGqTsw", "--reason", "a key slipped in")
 	r := login()
 	if r.code == 0 || !strings.Contains(r.stderr, "with a key two custodians have not accepted") || !strings.Contains(r.stderr, "custos identity-source accept") ||
 		!strings.Contains(r.stderr, waiting[0]) {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
 )
 
@@ -114,6 +115,45 @@ func (v *Verifier) Keys(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return thumbprints(keys), nil
+}
+
+// ServedKeys reads, as this computer reaches it, the discovery document
+// of the provider issuer and the keys its jwks_uri serves, and gives
+// their thumbprints, sorted: what a person checks the keys a server
+// lists against, since whoever runs the server controls the names it
+// resolves and the TLS roots it trusts, not theirs. hc nil means a
+// client with a 10-second timeout per request. Errors as New's and
+// Keys'.
+func ServedKeys(ctx context.Context, issuer string, hc *http.Client) ([]string, error) {
+	if err := secureURL(issuer); err != nil {
+		return nil, fmt.Errorf("oidcauth: issuer: %w", err)
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, hc), issuer)
+	if err != nil {
+		return nil, fmt.Errorf("oidcauth: discovery at %s: %w", issuer, err)
+	}
+	var meta struct {
+		JWKS string `json:"jwks_uri"`
+	}
+	if err := p.Claims(&meta); err != nil {
+		return nil, fmt.Errorf("oidcauth: discovery document: %w", err)
+	}
+	if err := secureURL(meta.JWKS); err != nil {
+		return nil, fmt.Errorf("oidcauth: the provider's jwks_uri: %w", err)
+	}
+	keys, err := (&keySet{uri: meta.JWKS, client: hc}).get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return thumbprints(keys), nil
+}
+
+// thumbprints gives the keys' thumbprints, sorted, once each.
+func thumbprints(keys []jose.JSONWebKey) []string {
 	out := make([]string, 0, len(keys))
 	for _, key := range keys {
 		if t, err := Thumbprint(key); err == nil {
@@ -121,7 +161,7 @@ func (v *Verifier) Keys(ctx context.Context) ([]string, error) {
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	return slices.Compact(out)
 }
 
 // read returns the provider's keys as read after asked: read now, unless
