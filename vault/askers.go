@@ -80,6 +80,7 @@ var roleGates = map[string]roleGate{
 	"hashset.remove":             {roles: []string{RoleCustodian}, reason: "only custodians remove hash sets"},
 	"identity.source":            {roles: []string{RoleCustodian}, reason: "only custodians ask to accept an identity source"},
 	"identity.sources":           {roles: []string{RoleCustodian, RoleAuditor}, reason: "only custodians and auditors list the identity sources"},
+	"identity.source.retire":     {roles: []string{RoleCustodian}, reason: "only custodians ask to retire an identity source"},
 	"audit.scrub":                {roles: []string{RoleAuditor, RoleCustodian}, reason: "only auditors and custodians scrub"},
 	"keys.rotate":                {roles: []string{RoleCustodian}, reason: "only custodians rotate key-encryption keys"},
 	"report.record":              {roles: []string{RoleAnalyst}, reason: "only analysts record reports"},

@@ -181,7 +181,7 @@ var ruleTypes = map[string]bool{
 	TypeServerStarted: true, TypeRequestOpened: true, TypeRequestApproved: true, TypeRequestRejected: true,
 	TypeCredentialReissued: true, TypeRecipientSet: true, TypeReceiptKeySet: true, TypeCasePolicySet: true,
 	TypePackageSealing: true, TypeHashSetImported: true, TypeHashSetRemoved: true, TypeClassificationPolicySet: true,
-	TypeIdentitySourceAccepted: true,
+	TypeIdentitySourceAccepted: true, TypeIdentitySourceRetired: true,
 }
 
 // RuleBroken is an event the rules did not allow at its position.
@@ -324,6 +324,14 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		r.sourceAccepted(ev)
 		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" && finding == nil {
 			return r.broken(ev, "an identity source was accepted %s", why)
+		}
+		return finding
+	case TypeIdentitySourceRetired:
+		if d, err := data[IdentitySourceRetired](ev); err == nil {
+			r.identity.retire(d.Source, ev.Seq)
+		}
+		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" && finding == nil {
+			return r.broken(ev, "an identity source was retired %s", why)
 		}
 		return finding
 	case TypeRequestOpened, TypeRequestApproved, TypeRequestRejected:

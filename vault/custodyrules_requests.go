@@ -69,6 +69,7 @@ var decisionTypes = map[string]string{
 	TypeClassificationPolicySet: KindClassificationPolicy,
 	// (since 2026-12-07: identity sources, identitysources.go)
 	TypeIdentitySourceAccepted: KindIdentitySource,
+	TypeIdentitySourceRetired:  KindIdentitySourceRetire,
 }
 
 // decisionData is what the rules read of a decision's data: the request
@@ -172,8 +173,9 @@ var openers = map[string][]string{
 	KindEnroll: {RoleCustodian}, KindReissue: {RoleCustodian}, KindReinstate: {RoleCustodian},
 	KindMember: {RoleCustodian}, KindPolicy: {RoleCustodian}, KindHashSetImport: {RoleCustodian},
 	KindClassificationPolicy: {RoleCustodian}, KindHashSetRemove: {RoleCustodian}, KindIdentitySource: {RoleCustodian},
-	KindSeal:      {RoleInvestigator, RoleCustodian},
-	KindRecipient: {RoleProsecutor, RoleDefence}, KindReceiptKey: {RoleProsecutor, RoleDefence},
+	KindIdentitySourceRetire: {RoleCustodian},
+	KindSeal:                 {RoleInvestigator, RoleCustodian},
+	KindRecipient:            {RoleProsecutor, RoleDefence}, KindReceiptKey: {RoleProsecutor, RoleDefence},
 }
 
 // request reads a request.opened, request.approved or request.rejected.
@@ -425,6 +427,11 @@ func paramsDiffer(ev *events.Event, kind string, params json.RawMessage) string 
 	case KindIdentitySource:
 		var p identitySourceParams
 		if d, err := data[IdentitySourceAccepted](ev); err == nil && (decodeParams(params, &p) != nil || d.Source != p.Source) {
+			return "identity source"
+		}
+	case KindIdentitySourceRetire:
+		var p identitySourceParams
+		if d, err := data[IdentitySourceRetired](ev); err == nil && (decodeParams(params, &p) != nil || d.Source != p.Source) {
 			return "identity source"
 		}
 	case KindSeal:

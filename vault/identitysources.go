@@ -47,6 +47,25 @@ const KindIdentitySource = "identity.source"
 // approved request (IdentitySourceAccepted).
 const TypeIdentitySourceAccepted = "identity.source.accepted"
 
+// KindIdentitySourceRetire is the request to retire an accepted
+// identity source (a provider's key it no longer uses or that leaked, a
+// client CA withdrawn): its params name the source.
+const KindIdentitySourceRetire = "identity.source.retire"
+
+// TypeIdentitySourceRetired records an identity source retired on an
+// approved request (IdentitySourceRetired): from it on, the source signs
+// no one in, and sessions opened through it end.
+const TypeIdentitySourceRetired = "identity.source.retired"
+
+// IdentitySourceRetired is the data of identity.source.retired: the
+// source, the request, who asked and why.
+type IdentitySourceRetired struct {
+	Source      string `json:"source"`
+	Request     string `json:"request"`
+	RequestedBy string `json:"requested_by"`
+	Reason      string `json:"reason,omitempty"`
+}
+
 // startedIdentitySources is the server.started member that says a start
 // signs people in only through accepted identity sources ("request"):
 // from the first that says so, for good, and its own configured sources
@@ -84,6 +103,9 @@ type identitySources struct {
 	Guarded    bool              `json:"guarded,omitempty"`
 	KeysPinned bool              `json:"keys_pinned,omitempty"`
 	Accepted   map[string]uint64 `json:"accepted,omitempty"`
+	// Retired are the sources retired and not accepted since, with the
+	// event that retired each.
+	Retired map[string]uint64 `json:"retired,omitempty"`
 }
 
 // OIDCSource, OIDCKeySource and CASource name identity sources as
@@ -263,7 +285,29 @@ func (i *identitySources) accept(src string, seq uint64) {
 	}
 	if _, ok := i.Accepted[src]; !ok {
 		i.Accepted[strings.Clone(src)] = seq
+		delete(i.Retired, src)
 	}
+}
+
+// retire notes src retired at event seq: it is accepted no longer.
+func (i *identitySources) retire(src string, seq uint64) {
+	if _, ok := i.Accepted[src]; !ok {
+		return
+	}
+	delete(i.Accepted, src)
+	if i.Retired == nil {
+		i.Retired = map[string]uint64{}
+	}
+	i.Retired[strings.Clone(src)] = seq
+}
+
+func applyIdentitySourceRetired(s *State, ev *events.Event) error {
+	d, err := data[IdentitySourceRetired](ev)
+	if err != nil {
+		return err
+	}
+	s.identity.retire(d.Source, ev.Seq)
+	return nil
 }
 
 // sourceAccepted reports whether src signs people in: every source
@@ -325,6 +369,9 @@ type IdentitySource struct {
 	// accepted it (the guarding start's, or identity.source.accepted).
 	Accepted   bool   `json:"accepted"`
 	AcceptedAt uint64 `json:"accepted_at,omitempty"`
+	// RetiredAt is, for a source retired and not accepted since, the
+	// event that retired it.
+	RetiredAt uint64 `json:"retired_at,omitempty"`
 }
 
 // IdentitySources lists, for custodians and auditors, the sources the
@@ -337,6 +384,7 @@ func (v *Vault) IdentitySources(ctx context.Context, who Principal) (list []Iden
 	v.state.mu.RLock()
 	guarded = v.state.identity.Guarded
 	accepted := maps.Clone(v.state.identity.Accepted)
+	retired := maps.Clone(v.state.identity.Retired)
 	v.state.mu.RUnlock()
 	seen := map[string]bool{}
 	configured := v.cfg.configuredSources()
@@ -353,12 +401,17 @@ func (v *Vault) IdentitySources(ctx context.Context, who Principal) (list []Iden
 	}
 	for _, src := range configured {
 		at, ok := accepted[src]
-		list = append(list, IdentitySource{Source: src, Configured: true, Accepted: ok || !guarded, AcceptedAt: at})
+		list = append(list, IdentitySource{Source: src, Configured: true, Accepted: ok || !guarded, AcceptedAt: at, RetiredAt: retired[src]})
 		seen[src] = true
 	}
 	for src, at := range accepted {
 		if !seen[src] {
 			list = append(list, IdentitySource{Source: src, Accepted: true, AcceptedAt: at})
+		}
+	}
+	for src, at := range retired {
+		if !seen[src] {
+			list = append(list, IdentitySource{Source: src, RetiredAt: at})
 		}
 	}
 	slices.SortFunc(list, func(a, b IdentitySource) int { return strings.Compare(a.Source, b.Source) })
@@ -412,5 +465,51 @@ var identitySourceKind = requestKind{
 	drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 		return []sequencer.Draft{{Type: TypeIdentitySourceAccepted, Actor: by.actor(),
 			Data: IdentitySourceAccepted{Source: params[identitySourceParams](r).Source, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}}}, nil
+	},
+}
+
+// RetireIdentitySource opens the request (custodian, with a reason) that
+// a second custodian approves to retire the accepted source src: a
+// provider's key it stopped using or that leaked, a client that is no
+// longer the vault's, a CA withdrawn. Errors: bad input (a source of
+// none of the forms, no reason), ErrConflict (not accepted),
+// ErrForbidden (not a custodian).
+func (v *Vault) RetireIdentitySource(ctx context.Context, who Principal, src, reason string) (*RequestInfo, error) {
+	if err := v.MayAsk(ctx, who, "identity.source.retire", src); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return nil, badInput("retiring an identity source needs --reason: it signs no one in from then on, and the reason is what a court reads of why")
+	}
+	b, err := json.Marshal(identitySourceParams{Source: src})
+	if err != nil {
+		return nil, err
+	}
+	if err := identitySourceRetireKind.check(v, Request{Params: b}); err != nil {
+		return nil, v.refusedAs(ctx, who, "identity.source.retire", src, err)
+	}
+	return v.openRequest(ctx, who, Request{Kind: KindIdentitySourceRetire, Reason: reason}, identitySourceParams{Source: src})
+}
+
+// identitySourceRetireKind is what an approved identity.source.retire
+// does: it records identity.source.retired, while the source is
+// accepted.
+var identitySourceRetireKind = requestKind{
+	check: func(v *Vault, r Request) error {
+		p := params[identitySourceParams](r)
+		if err := checkIdentitySource(p.Source); err != nil {
+			return err
+		}
+		v.state.mu.RLock()
+		_, ok := v.state.identity.Accepted[p.Source]
+		v.state.mu.RUnlock()
+		if !ok {
+			return refusedHint(ErrConflict, "custos identity-source list shows those that are", "%s is not accepted", p.Source)
+		}
+		return nil
+	},
+	drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
+		return []sequencer.Draft{{Type: TypeIdentitySourceRetired, Actor: by.actor(),
+			Data: IdentitySourceRetired{Source: params[identitySourceParams](r).Source, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}}}, nil
 	},
 }

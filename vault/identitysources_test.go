@@ -272,6 +272,16 @@ func TestCustodyRulesOfProviderKeys(t *testing.T) {
 	if err := open(otherKey, "se_5"); err != nil {
 		t.Fatalf("a session through a key accepted since: %v", err)
 	}
+	if err := check(TypeIdentitySourceRetired, events.Actor{Person: "c1", Role: RoleCustodian, Auth: "local"},
+		IdentitySourceRetired{Source: OIDCKeySource(testIssuer, otherKey), Request: "rq_2", RequestedBy: "c2"}); err != nil && !errors.As(err, &rb) {
+		t.Fatal(err)
+	}
+	if err := open(otherKey, "se_6"); !errors.As(err, &rb) || !strings.Contains(rb.Reason, "with a key no two custodians accepted") {
+		t.Fatalf("a session through a key retired since: %v", err)
+	}
+	if err := open(testKey, "se_7"); err != nil {
+		t.Fatalf("a session through a key accepted and not retired: %v", err)
+	}
 }
 
 // The first start that pins providers' keys, on a log whose identity
@@ -308,4 +318,111 @@ func TestKeyPinsAtUpgrade(t *testing.T) {
 			t.Errorf("%s: a key a later start named is accepted", c.name)
 		}
 	}
+}
+
+// A source two custodians retire signs no one in from then on, and the
+// sessions opened through it end: a provider's key that leaked. One
+// custodian alone retires nothing, an analyst may not ask, a source not
+// accepted is refused; the list shows it retired, a restart keeps it
+// so, and accepting it again is a new request.
+func TestIdentitySourceRetired(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	v, cfg, _ := restartable(t, dir, withTestSources)
+	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "ana": RoleAnalyst})
+	signIn := func(v *Vault) (*Session, error) {
+		return v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "ana", Issuer: testIssuer, Subject: "ana-sub", ClientID: testClient, Key: testKey})
+	}
+	s, err := signIn(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := OIDCKeySource(testIssuer, testKey)
+	if _, err := v.RetireIdentitySource(ctx, cs["ana"], src, "mine"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("an analyst asked to retire a source: %v", err)
+	}
+	if _, err := v.RetireIdentitySource(ctx, cs["c1"], OIDCKeySource(testIssuer, otherKey), "never accepted"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("retiring a source not accepted: %v", err)
+	}
+	if _, err := v.RetireIdentitySource(ctx, cs["c1"], src, " "); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("retiring without a reason: %v", err)
+	}
+	req, err := v.RetireIdentitySource(ctx, cs["c1"], src, "the provider's key leaked, incident IR-77")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Authenticate(s.Token.Reveal()); err != nil {
+		t.Fatalf("the session, before the retirement is approved: %v", err)
+	}
+	if _, err := v.Approve(ctx, cs["c1"], req.ID); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("the requester approved their own request: %v", err)
+	}
+	if _, err := v.Approve(ctx, cs["c2"], req.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Authenticate(s.Token.Reveal()); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("a session opened through the retired key: %v", err)
+	}
+	if _, err := signIn(v); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), src) {
+		t.Fatalf("a sign-in through the retired key: %v", err)
+	}
+	evs := eventsOfType(t, v, TypeIdentitySourceRetired)
+	var d IdentitySourceRetired
+	if len(evs) != 1 || evs[0].DecodeData(&d) != nil || d.Source != src || d.RequestedBy != "c1" || evs[0].Actor.Person != "c2" {
+		t.Fatalf("identity.source.retired: %d events, %+v", len(evs), d)
+	}
+	v.Close()
+
+	v, err = Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if _, err := signIn(v); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("after a restart whose configuration names the key, a sign-in through it: %v", err)
+	}
+	list, _, err := v.IdentitySources(ctx, cs["c1"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed bool
+	for _, s := range list {
+		if s.Source == src {
+			listed = !s.Accepted && s.RetiredAt == evs[0].Seq && s.Configured
+		}
+	}
+	if !listed {
+		t.Fatalf("the retired key is listed as %+v", list)
+	}
+	again, err := v.AcceptIdentitySource(ctx, cs["c2"], src, "the provider rotated away from the leaked key; this is its new one after all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, cs["c1"], again.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signIn(v); err != nil {
+		t.Fatalf("a sign-in through the key accepted again: %v", err)
+	}
+	for _, f := range auditRules(t, v) {
+		if strings.Contains(f, "identity") || strings.Contains(f, "signed in") {
+			t.Errorf("the audit's rules: %s", f)
+		}
+	}
+	recordStateCorpus(t, cfg.Log)
+}
+
+// auditRules holds v's whole log to the audit's custody rules: its
+// findings (the test vaults' people, enrolled by the server itself, are
+// findings of their own).
+func auditRules(t *testing.T, v *Vault) []string {
+	t.Helper()
+	var r CustodyRules
+	var out []string
+	for _, ev := range logged(t, v) {
+		if err := r.Check(ev); err != nil {
+			out = append(out, err.Error())
+		}
+	}
+	return out
 }

@@ -297,6 +297,8 @@ func init() {
 		// KindIdentitySource's approval accepts an identity source
 		// (identitysources.go).
 		KindIdentitySource: identitySourceKind,
+		// KindIdentitySourceRetire's retires one.
+		KindIdentitySourceRetire: identitySourceRetireKind,
 		// KindSeal's approval seals the package (packages.go), of the
 		// items the request named, while its requester may still seal the
 		// case.

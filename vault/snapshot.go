@@ -145,7 +145,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 35: whether a start pinned OpenID providers' keys
 // (identitySources.KeysPinned, and the keys it accepted) and the key
 // that signed an OpenID session's ID token (Credential.Key).
-const stateVersion = 35
+// Version 36: the identity sources retired (identitySources.Retired,
+// identity.source.retired), and an OpenID client and claim accepted as
+// sources.
+const stateVersion = 36
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -520,6 +520,7 @@ var appliers = map[string]applier{
 	TypeKeyStored:              applyKeyStored,
 	TypeServerStarted:          applyServerStarted,
 	TypeIdentitySourceAccepted: applyIdentitySourceAccepted,
+	TypeIdentitySourceRetired:  applyIdentitySourceRetired,
 	TypeKeysRotated:            applyKeysRotated,
 	TypeObjectsRetained:        applyObjectsRetained,
 	TypeObjectsSwept:           applyObjectsSwept,

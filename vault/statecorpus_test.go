@@ -53,6 +53,7 @@ const stateCorpusDir = "testdata/state-corpus"
 // new type is added here.
 var stateCorpusTests = []string{
 	"TestIdentitySourcesSignInOnceAccepted",
+	"TestIdentitySourceRetired",
 	"TestReportLifecycle",
 	"TestDestructionWhileAPackageIsBuilt",
 	"TestVotesCountWhileTheirVoterIsTrusted",

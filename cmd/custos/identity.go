@@ -677,6 +677,8 @@ func describeRequest(r vault.Request, forRole string) string {
 	switch r.Kind {
 	case vault.KindIdentitySource:
 		return fmt.Sprintf("accept the identity source %s: from then on it signs in whoever it vouches for as the vault's person of that name or identity, custodians included; before approving, make sure it is your organisation's own provider or CA, as its administrators give it to you (custos approve first checks a provider's key from this computer)", p.Source)
+	case vault.KindIdentitySourceRetire:
+		return fmt.Sprintf("retire the identity source %s: from then on it signs no one in, and sessions opened through it end; make sure people who sign in through it have another way (a provider's new key accepted, another CA)", p.Source)
 	case vault.KindHashSetRemove:
 		return fmt.Sprintf("remove hash set %s (a match means %s; %s): what it lists is no longer known material by it, and may come back for review", p.Name, orDash(p.Category), entries(p.Imported))
 	case vault.KindHashSetImport:
@@ -881,6 +883,8 @@ func runIdentitySourceList(args []string, stdout io.Writer) error {
 	for _, s := range out.Sources {
 		state := "accepted"
 		switch {
+		case !s.Accepted && s.RetiredAt != 0:
+			state = fmt.Sprintf("retired (event %d): signs no one in", s.RetiredAt)
 		case !s.Accepted:
 			state = "NOT accepted: signs no one in until two custodians accept it (custos identity-source accept)"
 		case s.AcceptedAt != 0:
@@ -925,4 +929,30 @@ func runIdentitySourceAccept(args []string, stdout io.Writer) error {
 		req = &out
 	}
 	return printRequest(stdout, *asJSON, *req, "accepting the identity source "+pos[0]+" (it signs no one in until then)")
+}
+
+func runIdentitySourceRetire(args []string, stdout io.Writer) error {
+	fs := newFlags("identity-source retire")
+	reason := fs.String("reason", "", "why the source is retired (recorded)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *reason == "" {
+		return usageErr("identity-source retire needs SOURCE (an accepted source, quoted, as identity-source list shows it) and --reason TEXT")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.RequestResponse
+	req, err := c.callOrRequest("POST", "/v1/identity-sources/retire", api.AcceptIdentitySourceRequest{Source: pos[0], Reason: *reason}, &out)
+	if err != nil {
+		return err
+	}
+	if req == nil {
+		req = &out
+	}
+	return printRequest(stdout, *asJSON, *req, "retiring the identity source "+pos[0]+" (it signs people in until then)")
 }

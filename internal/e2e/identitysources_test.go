@@ -10,7 +10,7 @@ import (
 	"github.com/custos-vault/custos/internal/testenv"
 )
 
-// TestIdentitySourceCommands: custos identity-source list and accept, as
+// TestIdentitySourceCommands: custos identity-source list, accept and retire, as
 // custodians and an auditor type them. A dev vault started with no
 // identity provider or client CA lists none; a custodian asks to accept
 // a provider (a request), another approves, and the list then shows it
@@ -51,6 +51,16 @@ func TestIdentitySourceCommands(t *testing.T) {
 		!strings.Contains(r.stderr, "is accepted already") {
 		t.Fatalf("accepting a source accepted already: %d %s", r.code, r.stderr)
 	}
+	// Retired by two custodians: listed as such, and not retired twice.
+	ret := s.ok("custodian", work, "identity-source", "retire", src, "--reason", "the key leaked, incident IR-77", "--json").json(t)
+	if ret["kind"] != "identity.source.retire" {
+		t.Fatalf("identity-source retire answered %v", ret)
+	}
+	s.ok("custodian2", work, "approve", ret["request"].(string))
+	if out := s.ok("auditor", work, "identity-source", "list").stdout; !strings.Contains(out, src+"  not configured on this server; retired (event") {
+		t.Fatalf("identity-source list after the retirement: %s", out)
+	}
+	s.refused("custodian", work, "is not accepted", "identity-source", "retire", src, "--reason", "again")
 	s.ok("auditor", work, "audit", "verify")
 }
 

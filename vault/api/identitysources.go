@@ -27,12 +27,26 @@ func (h *Handler) listIdentitySources(w http.ResponseWriter, r *http.Request, wh
 	return nil
 }
 
-// AcceptIdentitySourceRequest is the body of POST /v1/identity-sources:
+// AcceptIdentitySourceRequest is the body of POST /v1/identity-sources
+// (and of POST /v1/identity-sources/retire, naming an accepted source):
 // the source ("oidc-key ISSUER THUMBPRINT", "ca SHA256", or "oidc
 // ISSUER" where keys are not pinned yet) and why.
 type AcceptIdentitySourceRequest struct {
 	Reason string `json:"reason"`
 	Source string `json:"source"`
+}
+
+func (h *Handler) retireIdentitySource(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req AcceptIdentitySourceRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	info, err := h.v.RetireIdentitySource(r.Context(), who, req.Source, req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, requestResponse(info, false))
+	return nil
 }
 
 func (h *Handler) acceptIdentitySource(w http.ResponseWriter, r *http.Request, who vault.Principal) error {

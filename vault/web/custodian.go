@@ -310,6 +310,8 @@ func describeRequest(c *catalog, r vault.Request, forRole string) template.HTML 
 	switch r.Kind {
 	case vault.KindIdentitySource:
 		return c.isolatedText("request.asks.identity.source", p.Source)
+	case vault.KindIdentitySourceRetire:
+		return c.isolatedText("request.asks.identity.source.retire", p.Source)
 	case vault.KindHashSetRemove:
 		return c.isolatedText("request.asks.hashset.remove", p.Name, p.Category, p.Imported)
 	case vault.KindHashSetImport:

@@ -32,17 +32,20 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	c1 := vault.Principal{Name: "cust", Role: vault.RoleCustodian}
 	c2 := vault.Principal{Name: "cust2", Role: vault.RoleCustodian}
 	// The provider was not configured at the vault's first start: two
-	// custodians accept its key before it signs anyone in.
+	// custodians accept its key, and the vault's client there, before it
+	// signs anyone in.
 	keys, err := verifier.Keys(ctx)
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("the provider's keys: %v %v", keys, err)
 	}
-	accept, err := bv.v.AcceptIdentitySource(ctx, c1, vault.OIDCKeySource(p.Issuer, keys[0]), "the hotline's identity provider")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bv.v.Approve(ctx, c2, accept.ID); err != nil {
-		t.Fatal(err)
+	for _, src := range []string{vault.OIDCKeySource(p.Issuer, keys[0]), vault.OIDCClientSource(p.Issuer, p.ClientID, "sub")} {
+		accept, err := bv.v.AcceptIdentitySource(ctx, c1, src, "the hotline's identity provider")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bv.v.Approve(ctx, c2, accept.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	req, err := bv.v.EnrollBy(ctx, c1, vault.Enrolment{Name: "alice", Role: vault.RoleAnalyst, OIDC: p.MFAUser.Subject})
 	if err != nil {

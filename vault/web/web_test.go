@@ -918,12 +918,12 @@ func TestSignInPageSaysWhyTheSessionEnded(t *testing.T) {
 	// identity source, accepted then) that the API below no longer uses.
 	const key = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs" // the provider's signing key's thumbprint
 	bv := openTestVault(t, func(c *vault.Config) {
-		c.SignIn.OIDCIssuer, c.SignIn.OIDCKeys = "https://idp.example/", []string{key}
+		c.SignIn.OIDCIssuer, c.SignIn.OIDCClientID, c.SignIn.OIDCKeys = "https://idp.example/", "custos", []string{key}
 	})
 	base := serve(t, bv, api.Options{RefusalWindow: time.Hour}, nil)
 	ctx := context.Background()
 	cust := vault.Principal{Name: "cust", Role: vault.RoleCustodian}
-	oidc, err := bv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "inv", Issuer: "https://idp.example/", Subject: "s-1", Key: key})
+	oidc, err := bv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "inv", Issuer: "https://idp.example/", Subject: "s-1", ClientID: "custos", Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}
