@@ -423,22 +423,41 @@ func (v *Vault) IdentitySources(ctx context.Context, who Principal) (list []Iden
 // input (a source of neither form, no reason), ErrConflict (accepted
 // already), ErrForbidden (not a custodian).
 func (v *Vault) AcceptIdentitySource(ctx context.Context, who Principal, src, reason string) (*RequestInfo, error) {
-	if err := v.MayAsk(ctx, who, "identity.source", src); err != nil {
+	return v.askOfSource(ctx, who, KindIdentitySource, identitySourceKind, src, reason,
+		"accepting an identity source needs --reason: it lets whoever the source vouches for sign in as the people of this vault, and the reason is what a court reads of why")
+}
+
+// askOfSource opens a request of kind (whose action, as MayAsk names
+// it, is the kind's name) about the source src, once who may ask, with
+// a reason (else bad input, noReason), and k's rule as its approval
+// will check it holds (else recorded as refused).
+func (v *Vault) askOfSource(ctx context.Context, who Principal, kind string, k requestKind, src, reason, noReason string) (*RequestInfo, error) {
+	if err := v.MayAsk(ctx, who, kind, src); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(reason) == "" {
-		return nil, badInput("accepting an identity source needs --reason: it lets whoever the source vouches for sign in as the people of this vault, and the reason is what a court reads of why")
+		return nil, badInput("%s", noReason)
 	}
 	b, err := json.Marshal(identitySourceParams{Source: src})
 	if err != nil {
 		return nil, err
 	}
-	// The kind's rule, as its approval will check it: the source's form,
-	// and that it is not accepted already.
-	if err := identitySourceKind.check(v, Request{Params: b}); err != nil {
-		return nil, v.refusedAs(ctx, who, "identity.source", src, err)
+	if err := k.check(v, Request{Params: b}); err != nil {
+		return nil, v.refusedAs(ctx, who, kind, src, err)
 	}
-	return v.openRequest(ctx, who, Request{Kind: KindIdentitySource, Reason: reason}, identitySourceParams{Source: src})
+	return v.openRequest(ctx, who, Request{Kind: kind, Reason: reason}, identitySourceParams{Source: src})
+}
+
+// sourceStanding refuses a source of none of the forms, and says
+// whether it is accepted and whether providers' keys are pinned.
+func (v *Vault) sourceStanding(src string) (accepted, pinned bool, err error) {
+	if err := checkIdentitySource(src); err != nil {
+		return false, false, err
+	}
+	v.state.mu.RLock()
+	defer v.state.mu.RUnlock()
+	_, accepted = v.state.identity.Accepted[src]
+	return accepted, v.state.identity.KeysPinned, nil
 }
 
 // identitySourceKind is what an approved identity.source does: it
@@ -447,13 +466,10 @@ func (v *Vault) AcceptIdentitySource(ctx context.Context, who Principal, src, re
 var identitySourceKind = requestKind{
 	check: func(v *Vault, r Request) error {
 		p := params[identitySourceParams](r)
-		if err := checkIdentitySource(p.Source); err != nil {
+		ok, pinned, err := v.sourceStanding(p.Source)
+		if err != nil {
 			return err
 		}
-		v.state.mu.RLock()
-		_, ok := v.state.identity.Accepted[p.Source]
-		pinned := v.state.identity.KeysPinned
-		v.state.mu.RUnlock()
 		if ok {
 			return refused(ErrConflict, "%s is accepted already", p.Source)
 		}
@@ -475,20 +491,8 @@ var identitySourceKind = requestKind{
 // none of the forms, no reason), ErrConflict (not accepted),
 // ErrForbidden (not a custodian).
 func (v *Vault) RetireIdentitySource(ctx context.Context, who Principal, src, reason string) (*RequestInfo, error) {
-	if err := v.MayAsk(ctx, who, "identity.source.retire", src); err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(reason) == "" {
-		return nil, badInput("retiring an identity source needs --reason: it signs no one in from then on, and the reason is what a court reads of why")
-	}
-	b, err := json.Marshal(identitySourceParams{Source: src})
-	if err != nil {
-		return nil, err
-	}
-	if err := identitySourceRetireKind.check(v, Request{Params: b}); err != nil {
-		return nil, v.refusedAs(ctx, who, "identity.source.retire", src, err)
-	}
-	return v.openRequest(ctx, who, Request{Kind: KindIdentitySourceRetire, Reason: reason}, identitySourceParams{Source: src})
+	return v.askOfSource(ctx, who, KindIdentitySourceRetire, identitySourceRetireKind, src, reason,
+		"retiring an identity source needs --reason: it signs no one in from then on, and the reason is what a court reads of why")
 }
 
 // identitySourceRetireKind is what an approved identity.source.retire
@@ -497,12 +501,10 @@ func (v *Vault) RetireIdentitySource(ctx context.Context, who Principal, src, re
 var identitySourceRetireKind = requestKind{
 	check: func(v *Vault, r Request) error {
 		p := params[identitySourceParams](r)
-		if err := checkIdentitySource(p.Source); err != nil {
+		ok, _, err := v.sourceStanding(p.Source)
+		if err != nil {
 			return err
 		}
-		v.state.mu.RLock()
-		_, ok := v.state.identity.Accepted[p.Source]
-		v.state.mu.RUnlock()
 		if !ok {
 			return refusedHint(ErrConflict, "custos identity-source list shows those that are", "%s is not accepted", p.Source)
 		}

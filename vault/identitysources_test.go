@@ -180,15 +180,7 @@ func TestIdentitySourcesSignInOnceAccepted(t *testing.T) {
 // identity.source.accepted accepted (a server changed not to check) is a
 // finding; one through an accepted provider is not.
 func TestCustodyRulesOfIdentitySources(t *testing.T) {
-	var r CustodyRules
-	enroll(t, &r, map[string]string{"c1": RoleCustodian})
-	seq := uint64(100)
-	check := func(typ string, actor events.Actor, data any) error {
-		b, _ := json.Marshal(data)
-		seq++
-		return r.Check(&events.Event{Seq: seq, Type: typ, Time: events.FormatTime(base), Data: b, Actor: actor})
-	}
-	system := events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
+	check := identityRules(t)
 	if err := check(TypeServerStarted, system, map[string]string{"session_ttl": "12h0m0s", "request_ttl": "72h0m0s",
 		startedIdentitySources: "request", "oidc_issuer": testIssuer}); err != nil {
 		t.Fatal(err)
@@ -221,15 +213,7 @@ func TestCustodyRulesOfIdentitySources(t *testing.T) {
 // same provider (another server answering at its address) is a finding,
 // and a later start naming that key accepts nothing.
 func TestCustodyRulesOfProviderKeys(t *testing.T) {
-	var r CustodyRules
-	enroll(t, &r, map[string]string{"c1": RoleCustodian})
-	seq := uint64(100)
-	check := func(typ string, actor events.Actor, data any) error {
-		b, _ := json.Marshal(data)
-		seq++
-		return r.Check(&events.Event{Seq: seq, Type: typ, Time: events.FormatTime(base), Data: b, Actor: actor})
-	}
-	system := events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
+	check := identityRules(t)
 	started := func(key string) error {
 		return check(TypeServerStarted, system, map[string]string{"session_ttl": "12h0m0s", "request_ttl": "72h0m0s",
 			startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: key,
@@ -426,3 +410,20 @@ func auditRules(t *testing.T, v *Vault) []string {
 	}
 	return out
 }
+
+// identityRules gives custody rules with custodian c1 enrolled, and a
+// check that holds them to one event after another (from seq 101, at
+// base).
+func identityRules(t *testing.T) func(typ string, actor events.Actor, data any) error {
+	var r CustodyRules
+	enroll(t, &r, map[string]string{"c1": RoleCustodian})
+	seq := uint64(100)
+	return func(typ string, actor events.Actor, data any) error {
+		b, _ := json.Marshal(data)
+		seq++
+		return r.Check(&events.Event{Seq: seq, Type: typ, Time: events.FormatTime(base), Data: b, Actor: actor})
+	}
+}
+
+// system is the server's own actor, as server.started names it.
+var system = events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}

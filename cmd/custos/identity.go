@@ -903,56 +903,50 @@ func runIdentitySourceList(args []string, stdout io.Writer) error {
 }
 
 func runIdentitySourceAccept(args []string, stdout io.Writer) error {
-	fs := newFlags("identity-source accept")
-	reason := fs.String("reason", "", "why the source is accepted (recorded)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 || *reason == "" {
-		return usageErr("identity-source accept needs SOURCE (\"oidc-key ISSUER THUMBPRINT\", \"oidc-client ISSUER CLIENT_ID CLAIM\" or \"ca SHA256\", quoted, as identity-source list shows it) and --reason TEXT")
-	}
-	if err := refuseUnseen(pos[0], "asking to accept"); err != nil {
-		return err
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
-	}
-	var out api.RequestResponse
-	req, err := c.callOrRequest("POST", "/v1/identity-sources", api.AcceptIdentitySourceRequest{Source: pos[0], Reason: *reason}, &out)
-	if err != nil {
-		return err
-	}
-	if req == nil {
-		req = &out
-	}
-	return printRequest(stdout, *asJSON, *req, "accepting the identity source "+pos[0]+" (it signs no one in until then)")
+	return runIdentitySourceAsk("accept", args, stdout)
 }
 
 func runIdentitySourceRetire(args []string, stdout io.Writer) error {
-	fs := newFlags("identity-source retire")
-	reason := fs.String("reason", "", "why the source is retired (recorded)")
+	return runIdentitySourceAsk("retire", args, stdout)
+}
+
+// runIdentitySourceAsk runs identity-source accept or retire: a request
+// a second custodian approves. A provider's key to accept is first read
+// from the provider as this computer reaches it (refuseUnseen).
+func runIdentitySourceAsk(verb string, args []string, stdout io.Writer) error {
+	fs := newFlags("identity-source " + verb)
+	reason := fs.String("reason", "", "why the source is "+map[string]string{"accept": "accepted", "retire": "retired"}[verb]+" (recorded)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
+	path, doing, until := "/v1/identity-sources", "accepting", "it signs no one in until then"
+	if verb == "retire" {
+		path, doing, until = "/v1/identity-sources/retire", "retiring", "it signs people in until then"
+	}
 	if len(pos) != 1 || *reason == "" {
-		return usageErr("identity-source retire needs SOURCE (an accepted source, quoted, as identity-source list shows it) and --reason TEXT")
+		if verb == "retire" {
+			return usageErr("identity-source retire needs SOURCE (an accepted source, quoted, as identity-source list shows it) and --reason TEXT")
+		}
+		return usageErr("identity-source accept needs SOURCE (\"oidc-key ISSUER THUMBPRINT\", \"oidc-client ISSUER CLIENT_ID CLAIM\" or \"ca SHA256\", quoted, as identity-source list shows it) and --reason TEXT")
+	}
+	if verb == "accept" {
+		if err := refuseUnseen(pos[0], "asking to accept"); err != nil {
+			return err
+		}
 	}
 	c, err := newClient()
 	if err != nil {
 		return err
 	}
 	var out api.RequestResponse
-	req, err := c.callOrRequest("POST", "/v1/identity-sources/retire", api.AcceptIdentitySourceRequest{Source: pos[0], Reason: *reason}, &out)
+	req, err := c.callOrRequest("POST", path, api.AcceptIdentitySourceRequest{Source: pos[0], Reason: *reason}, &out)
 	if err != nil {
 		return err
 	}
 	if req == nil {
 		req = &out
 	}
-	return printRequest(stdout, *asJSON, *req, "retiring the identity source "+pos[0]+" (it signs people in until then)")
+	return printRequest(stdout, *asJSON, *req, doing+" the identity source "+pos[0]+" ("+until+")")
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/custos-vault/custos/vault"
@@ -37,24 +38,22 @@ type AcceptIdentitySourceRequest struct {
 }
 
 func (h *Handler) retireIdentitySource(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	var req AcceptIdentitySourceRequest
-	if err := readJSON(w, r, &req); err != nil {
-		return err
-	}
-	info, err := h.v.RetireIdentitySource(r.Context(), who, req.Source, req.Reason)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, requestResponse(info, false))
-	return nil
+	return h.askOfSource(w, r, who, h.v.RetireIdentitySource)
 }
 
 func (h *Handler) acceptIdentitySource(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	return h.askOfSource(w, r, who, h.v.AcceptIdentitySource)
+}
+
+// askOfSource answers a request about an identity source (accept or
+// retire), opened by ask, 202.
+func (h *Handler) askOfSource(w http.ResponseWriter, r *http.Request, who vault.Principal,
+	ask func(context.Context, vault.Principal, string, string) (*vault.RequestInfo, error)) error {
 	var req AcceptIdentitySourceRequest
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	info, err := h.v.AcceptIdentitySource(r.Context(), who, req.Source, req.Reason)
+	info, err := ask(r.Context(), who, req.Source, req.Reason)
 	if err != nil {
 		return err
 	}
