@@ -329,6 +329,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 	case TypeIdentitySourceRetired:
 		if d, err := data[IdentitySourceRetired](ev); err == nil {
 			r.identity.retire(d.Source, ev.Seq)
+			r.endSessionsThrough(d.Source, ev)
 		}
 		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" && finding == nil {
 			return r.broken(ev, "an identity source was retired %s", why)

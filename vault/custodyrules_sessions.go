@@ -2,6 +2,7 @@ package vault
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -29,6 +30,9 @@ type ruleSession struct {
 	person string
 	until  string
 	ended  bool // signed out, refreshed, or ended by its person's standing
+	// oidc are the identity sources an OpenID sign-in went through
+	// (oidcSourcesOf), which a retirement ends it with.
+	oidc []string
 }
 
 // session reads ev for its session: a session.opened opens one (by an
@@ -104,7 +108,11 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 	if r.sessions[d.Session] != nil {
 		return r.broken(ev, "session %s was opened again, for %s: the log opened a session of that id before", d.Session, a.Person)
 	}
-	r.sessions[d.Session] = &ruleSession{person: strings.Clone(a.Person), until: events.FormatTime(exp.Add(sessionGrace))}
+	se := &ruleSession{person: strings.Clone(a.Person), until: events.FormatTime(exp.Add(sessionGrace))}
+	if a.Auth == "oidc" {
+		se.oidc = oidcSourcesOf(a.Issuer, d.Key, d.ClientID, d.Claim)
+	}
+	r.sessions[d.Session] = se
 	if src := r.oidcUnaccepted(a, d); src != "" {
 		// (The session is kept: its acts are read as any session's.)
 		if strings.HasPrefix(src, "oidc-key ") {
@@ -144,6 +152,17 @@ func (r *CustodyRules) endSession(id string, now time.Time) {
 	if se := r.sessions[id]; se != nil {
 		se.until = min(se.until, events.FormatTime(now.Add(sessionGrace)))
 		se.ended = true
+	}
+}
+
+// endSessionsThrough ends, at ev, every session opened through the
+// identity source src (retired).
+func (r *CustodyRules) endSessionsThrough(src string, ev *events.Event) {
+	now := ev.Timestamp()
+	for id, se := range r.sessions {
+		if slices.Contains(se.oidc, src) {
+			r.endSession(id, now)
+		}
 	}
 }
 

@@ -242,6 +242,12 @@ func (v *Vault) AuthenticateCertificate(id ExternalIdentity) (Principal, error) 
 	// One accepted CA among those its chains run through vouches for
 	// it (a certificate that names none, only while sources are not
 	// guarded).
+	// A CA two custodians retired refuses the certificate, whatever
+	// other configured CA its chains also run through (a root above a
+	// retired intermediate).
+	if i := slices.IndexFunc(id.CAs, func(ca string) bool { return v.state.sourceRetired(CASource(ca)) }); i >= 0 {
+		return Principal{}, fmt.Errorf("%w: the client CA whose certificate's SHA-256 is %s was retired by two custodians: its certificates sign no one in", ErrUnauthenticated, id.CAs[i])
+	}
 	if !slices.ContainsFunc(id.CAs, func(ca string) bool { return v.state.sourceAccepted(CASource(ca)) }) {
 		switch {
 		case len(id.CAs) > 0:
@@ -364,7 +370,13 @@ func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*
 		return nil, fmt.Errorf("%w: a %s must sign in with multi-factor authentication (%s)", ErrUnauthenticated, p.Role, req)
 	}
 	c := Credential{Auth: "oidc", Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR, Claim: v.cfg.OIDCClaim, ClientID: id.ClientID, Key: id.Key}
-	return v.openSession(ctx, p, c, "", func(Person) error { return nil })
+	return v.openSession(ctx, p, c, "", func(Person) error {
+		// Again at the event's position: a retirement approved since.
+		if src := v.state.oidcUnaccepted(id.Issuer, id.Key, id.ClientID, v.cfg.OIDCClaim); src != "" {
+			return notAccepted(src)
+		}
+		return nil
+	})
 }
 
 func (m MFARequirement) String() string {

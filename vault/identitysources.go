@@ -159,6 +159,22 @@ func checkIdentitySource(s string) error {
 	return badInput("an identity source is \"oidc-key ISSUER THUMBPRINT\", \"oidc-client ISSUER CLIENT_ID CLAIM\", \"ca SHA256\" or, where keys are not pinned, \"oidc ISSUER\"")
 }
 
+// CheckOIDCSignIn refuses an OpenID provider's issuer, client id and
+// claim that would not name an identity source (an issuer with a space,
+// a client id with a space or an invisible character, or longer than
+// 255 bytes): the source a start accepts must be one custodians can name
+// to retire. No issuer is no provider, and nothing to check; an empty
+// claim is sub.
+func CheckOIDCSignIn(issuer, clientID, claim string) error {
+	if issuer == "" {
+		return nil
+	}
+	if err := checkIdentitySource(OIDCClientSource(issuer, clientID, claim)); err != nil {
+		return fmt.Errorf("the OpenID provider's issuer %q, client id %q and claim %q: %w", issuer, clientID, claim, err)
+	}
+	return nil
+}
+
 // isIssuer reports whether v may be an OpenID issuer: an http(s) URL
 // with a host, of visible text without spaces.
 func isIssuer(v string) bool {
@@ -255,7 +271,9 @@ func (i *identitySources) unacceptedOIDC(issuer, thumb, clientID, claim string) 
 		return ""
 	}
 	srcs := []string{OIDCSource(issuer)}
-	if i.KeysPinned {
+	if _, retired := i.Retired[OIDCSource(issuer)]; i.KeysPinned && !retired {
+		// (A provider retired as a whole signs no one in, whatever of
+		// its keys and clients is accepted.)
 		srcs = []string{OIDCKeySource(issuer, thumb), OIDCClientSource(issuer, clientID, claim)}
 	}
 	for _, src := range srcs {
@@ -307,7 +325,29 @@ func applyIdentitySourceRetired(s *State, ev *events.Event) error {
 		return err
 	}
 	s.identity.retire(d.Source, ev.Seq)
+	// The sessions opened through it end, for good: accepted again, it
+	// does not bring them back.
+	for _, se := range s.sessionByID {
+		if se.credential.Auth == "oidc" && slices.Contains(oidcSourcesOf(se.credential.Issuer, se.credential.Key, se.credential.ClientID, se.credential.Claim), d.Source) {
+			s.dropSession(se)
+		}
+	}
 	return nil
+}
+
+// oidcSourcesOf are the identity sources an OpenID sign-in went
+// through: its provider, the key that signed its ID token, and its
+// client with the claim that named the person.
+func oidcSourcesOf(issuer, thumb, clientID, claim string) []string {
+	return []string{OIDCSource(issuer), OIDCKeySource(issuer, thumb), OIDCClientSource(issuer, clientID, claim)}
+}
+
+// sourceRetired reports whether src was retired and not accepted since.
+func (s *State) sourceRetired(src string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.identity.Retired[src]
+	return ok
 }
 
 // sourceAccepted reports whether src signs people in: every source
@@ -473,7 +513,7 @@ var identitySourceKind = requestKind{
 		if ok {
 			return refused(ErrConflict, "%s is accepted already", p.Source)
 		}
-		if kind, iss, _ := strings.Cut(p.Source, " "); kind == "oidc" && pinned {
+		if kind, iss, _ := strings.Cut(p.Source, " "); kind == "oidc" && pinned && !v.state.sourceRetired(p.Source) {
 			return badInput("this vault signs people in through an OpenID provider's keys, one by one: accept the key it signs with, oidc-key %s THUMBPRINT (custos identity-source list shows the keys it serves)", iss)
 		}
 		return nil

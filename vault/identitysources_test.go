@@ -413,17 +413,157 @@ func auditRules(t *testing.T, v *Vault) []string {
 
 // identityRules gives custody rules with custodian c1 enrolled, and a
 // check that holds them to one event after another (from seq 101, at
-// base).
-func identityRules(t *testing.T) func(typ string, actor events.Actor, data any) error {
+// base and the duration *later after it).
+func identityRules(t *testing.T, later ...*time.Duration) func(typ string, actor events.Actor, data any) error {
 	var r CustodyRules
 	enroll(t, &r, map[string]string{"c1": RoleCustodian})
 	seq := uint64(100)
 	return func(typ string, actor events.Actor, data any) error {
 		b, _ := json.Marshal(data)
 		seq++
-		return r.Check(&events.Event{Seq: seq, Type: typ, Time: events.FormatTime(base), Data: b, Actor: actor})
+		at := base
+		if len(later) > 0 {
+			at = base.Add(*later[0])
+		}
+		return r.Check(&events.Event{Seq: seq, Type: typ, Time: events.FormatTime(at), Data: b, Actor: actor})
 	}
 }
 
 // system is the server's own actor, as server.started names it.
 var system = events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
+
+// Retirements cover what they name, whatever else is accepted: a CA
+// retired refuses its certificates though a root above it is accepted
+// (the bundle holds both, the chain runs through both); a provider
+// retired as a whole refuses sign-ins through its accepted keys and
+// client, and is accepted again by a request (once keys are pinned,
+// only a provider retired may be named alone); the sessions a
+// retirement ended stay ended once the source is accepted again.
+func TestRetirementsCoverWhatTheyName(t *testing.T) {
+	ctx := context.Background()
+	intermediate := strings.Repeat("e", 64)
+	v, _ := openTestVaultDir(t, withTestSources, func(c *Config) {
+		c.SignIn.ClientCASHA256 = []string{testCASHA256, intermediate}
+	})
+	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "ana": RoleAnalyst})
+	twoCustodians := func(ask func(context.Context, Principal, string, string) (*RequestInfo, error), src string) {
+		t.Helper()
+		req, err := ask(ctx, cs["c1"], src, "incident IR-78")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Approve(ctx, cs["c2"], req.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	card := func() error {
+		_, err := v.AuthenticateCertificate(ExternalIdentity{Kind: "certificate", Name: "ana", Issuer: "CN=Unit Intermediate", Subject: "CN=ana",
+			Fingerprint: strings.Repeat("ab", 32), CAs: []string{intermediate, testCASHA256}})
+		return err
+	}
+	if err := card(); err != nil {
+		t.Fatal(err)
+	}
+	twoCustodians(v.RetireIdentitySource, CASource(intermediate))
+	if err := card(); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), "retired") {
+		t.Fatalf("a certificate of a retired intermediate under an accepted root: %v", err)
+	}
+
+	signIn := func() (*Session, error) {
+		return v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "ana", Issuer: testIssuer, Subject: "ana-sub", ClientID: testClient, Key: testKey})
+	}
+	s, err := signIn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	twoCustodians(v.RetireIdentitySource, OIDCSource(testIssuer))
+	if _, err := signIn(); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), OIDCSource(testIssuer)) {
+		t.Fatalf("a sign-in through a provider retired as a whole: %v", err)
+	}
+	if _, err := v.Authenticate(s.Token.Reveal()); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("a session through the retired provider: %v", err)
+	}
+	twoCustodians(v.AcceptIdentitySource, OIDCSource(testIssuer))
+	if _, err := signIn(); err != nil {
+		t.Fatalf("a sign-in through the provider accepted again: %v", err)
+	}
+	if _, err := v.Authenticate(s.Token.Reveal()); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("a session the retirement ended, once the provider is accepted again: %v", err)
+	}
+	if _, err := v.AcceptIdentitySource(ctx, cs["c1"], OIDCSource(testIssuer), "again"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("accepting the provider accepted again: %v", err)
+	}
+}
+
+// In the audit's rules, a retirement ends the sessions opened through
+// the source: an act in one after it is a finding, though the source is
+// accepted again.
+func TestCustodyRulesEndSessionsAtRetirement(t *testing.T) {
+	var later time.Duration
+	check := identityRules(t, &later)
+	if err := check(TypeServerStarted, system, map[string]string{"session_ttl": "720h0m0s", "request_ttl": "72h0m0s",
+		startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: testKey,
+		"oidc_client_id": testClient, "oidc_claim": "sub"}); err != nil {
+		t.Fatal(err)
+	}
+	c1 := events.Actor{Person: "c1", Role: RoleCustodian, Auth: "oidc", Issuer: testIssuer, Subject: "s", Session: "se_1"}
+	if err := check(TypeSessionOpened, c1, SessionOpened{Session: "se_1", TokenSHA256: strings.Repeat("a", 64),
+		Expires: base.Add(30 * 24 * time.Hour).Format(time.RFC3339), Key: testKey, ClientID: testClient, Claim: "sub"}); err != nil {
+		t.Fatal(err)
+	}
+	later = 8 * 24 * time.Hour // past the grace an ended session's events have
+	if err := check(TypeItemAccessed, c1, map[string]string{"purpose": "before"}); err != nil && strings.Contains(err.Error(), "session") {
+		t.Fatalf("an act in the session before the retirement: %v", err)
+	}
+	other := events.Actor{Person: "c2", Role: RoleCustodian, Auth: "local"}
+	var rb *RuleBroken
+	for _, typ := range []string{TypeIdentitySourceRetired, TypeIdentitySourceAccepted} {
+		if err := check(typ, other, IdentitySourceRetired{Source: OIDCKeySource(testIssuer, testKey), Request: "rq_" + typ, RequestedBy: "c1"}); err != nil && !errors.As(err, &rb) {
+			t.Fatal(err)
+		}
+	}
+	later = 16 * 24 * time.Hour
+	err := check(TypeItemAccessed, c1, map[string]string{"purpose": "after"})
+	if !errors.As(err, &rb) || !strings.Contains(rb.Reason, "session se_1") {
+		t.Fatalf("an act in a session its key's retirement ended: %v", err)
+	}
+}
+
+// An offline command's record (run) changes no identity source, in the
+// vault's state as in the audit's rules: one that says it guards them
+// accepts nothing.
+func TestOfflineRunChangesNoIdentitySource(t *testing.T) {
+	s := newState()
+	d, _ := json.Marshal(map[string]string{startedRun: "custos admin recover", startedIdentitySources: "request", "oidc_issuer": "https://idp.rogue.example/"})
+	if err := s.apply(&events.Event{Seq: 1, Type: TypeServerStarted, Time: events.FormatTime(base), Actor: system, Data: d}); err != nil {
+		t.Fatal(err)
+	}
+	if s.identity.Guarded || len(s.identity.Accepted) != 0 {
+		t.Fatalf("an offline command's record changed the identity sources: %+v", s.identity)
+	}
+}
+
+// A start's provider must name a source custodians can retire: an
+// issuer or client id with a space, an invisible character or too long
+// is refused before anything is recorded.
+func TestCheckOIDCSignIn(t *testing.T) {
+	if err := CheckOIDCSignIn(testIssuer, testClient, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckOIDCSignIn("", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range [][2]string{
+		{testIssuer, "custos cli"}, {testIssuer, "custos\u200b"}, {testIssuer, strings.Repeat("c", 256)},
+		{"https://idp.example/realm one", testClient}, {"idp.example", testClient}, {testIssuer, ""},
+	} {
+		if err := CheckOIDCSignIn(c[0], c[1], "sub"); err == nil {
+			t.Errorf("issuer %q, client %q accepted", c[0], c[1])
+		}
+	}
+	cfg := testConfig(t, t.TempDir(), func(c *Config) { c.SignIn.OIDCIssuer, c.SignIn.OIDCClientID = testIssuer, "custos cli" })
+	if v, err := Open(context.Background(), cfg); err == nil {
+		v.Close()
+		t.Fatal("a vault opened with a client id that would name no source")
+	}
+}

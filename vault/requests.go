@@ -441,6 +441,8 @@ func (r Request) target() string {
 		return params[hashSetParams](r).Name
 	case KindHashSetRemove:
 		return params[hashSetRemoveParams](r).Name
+	case KindIdentitySource, KindIdentitySourceRetire:
+		return params[identitySourceParams](r).Source
 	}
 	if r.Case != "" {
 		return r.Case

@@ -148,7 +148,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 36: the identity sources retired (identitySources.Retired,
 // identity.source.retired), and an OpenID client and claim accepted as
 // sources.
-const stateVersion = 36
+// Version 37: identity.source.retired ends the sessions opened through
+// the source, and an offline command's record changes no identity
+// source.
+const stateVersion = 37
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -766,8 +766,10 @@ func applyServerStarted(s *State, ev *events.Event) error {
 	// one this release cannot read, is kept as unknown (0), as a witness
 	// key this release cannot read is left out below: the scrub judges
 	// what it may have locked as it judges a log's older items.
-	s.applyStartedSources(ev, d)
 	if d[startedRun] == "" {
+		// (An offline command's record changes no identity source, as
+		// the custody rules read it.)
+		s.applyStartedSources(ev, d)
 		duration := func(name string) time.Duration {
 			r, err := time.ParseDuration(d[name])
 			if err != nil || r <= 0 {

@@ -284,6 +284,9 @@ var System = events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
 // wrong during the replay does; the discard is recorded in the
 // server.started of the start that goes on.
 func Open(ctx context.Context, cfg Config) (*Vault, error) {
+	if err := CheckOIDCSignIn(cfg.SignIn.OIDCIssuer, cfg.SignIn.OIDCClientID, cfg.OIDCClaim); err != nil {
+		return nil, err
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}

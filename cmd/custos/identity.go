@@ -894,7 +894,7 @@ func runIdentitySourceList(args []string, stdout io.Writer) error {
 		if !s.Configured {
 			configured = "not configured on this server"
 		}
-		lines = append(lines, fmt.Sprintf("%s  %s; %s%s", printable.Terminal(s.Source), configured, state, here.note(s.Source)))
+		lines = append(lines, fmt.Sprintf("%s  %s; %s%s", printable.Terminal(s.Source), configured, state, here.note(s.Source, s.Accepted)))
 	}
 	if len(out.Sources) == 0 {
 		lines = append(lines, "no identity provider or client CA: people sign in with the vault's own credentials")

@@ -69,6 +69,9 @@ func (f *identityFlags) check(dev bool) error {
 	default:
 		return usageErr("--oidc-claim is sub, email or preferred_username")
 	}
+	if f.oidcIssuer != "" && vault.CheckOIDCSignIn(f.oidcIssuer, f.oidcClientID, f.oidcClaim) != nil {
+		return usageErr("--oidc-issuer is the issuer URL without spaces, and --oidc-client-id the client id without spaces or invisible characters, at most 255 bytes")
+	}
 	f.mfa = map[string]vault.MFARequirement{}
 	for _, r := range f.oidcRequire {
 		role, req, ok := strings.Cut(r, "=")

@@ -82,14 +82,18 @@ func (h keysHere) check(src string) (state string, why error) {
 	return "notSeen", nil
 }
 
-// note is what identity-source list adds to a key's line.
-func (h keysHere) note(src string) string {
-	switch state, why := h.check(src); state {
-	case "seen":
+// note is what identity-source list adds to a key's line; accepted says
+// whether the vault accepted the key.
+func (h keysHere) note(src string, accepted bool) string {
+	state, why := h.check(src)
+	switch {
+	case state == "seen":
 		return "; the provider serves it as this computer reaches it"
-	case "notSeen":
+	case state == "notSeen" && accepted:
+		return "; NOT served by the provider as this computer reaches it: if the provider no longer uses it, or it leaked, retire it (custos identity-source retire); if it should, ask the provider's administrators"
+	case state == "notSeen":
 		return "; NOT served by the provider as this computer reaches it: do not accept it before the provider's administrators confirm its thumbprint (whoever runs the server controls what the provider's address answers the server)"
-	case "unknown":
+	case state == "unknown":
 		return "; not checked from this computer (" + printable.Terminal(why.Error()) + ")"
 	}
 	return ""
@@ -118,12 +122,31 @@ func refuseUnseen(src, doing string) error {
 func checkSourceHere(c *client, request string) error {
 	var pending api.RequestsResponse
 	if err := c.call("GET", "/v1/requests", nil, nil, &pending); err != nil {
-		return nil // the approval itself says what is wrong
+		// The approval itself says what is wrong with the request.
+		fmt.Fprintf(warnOut, "custos: warning: the pending requests could not be read to check a provider's key from this computer (%s)\n", printable.Terminal(err.Error()))
+		return nil
 	}
 	for _, r := range pending.Requests {
-		if r.ID == request && r.Kind == vault.KindIdentitySource {
-			return refuseUnseen(r.Parameters().Source, "approving")
+		if r.ID != request || r.Kind != vault.KindIdentitySource {
+			continue
 		}
+		src := r.Parameters().Source
+		iss, _, ok := keySource(src)
+		if !ok {
+			return nil
+		}
+		// Only a provider the server knows is asked from this computer:
+		// a request may name any address, and the approver's computer
+		// is not there to fetch it.
+		var known api.IdentitySourcesResponse
+		if err := c.call("GET", "/v1/identity-sources", nil, nil, &known); err == nil && !slices.ContainsFunc(known.Sources, func(s vault.IdentitySource) bool {
+			i, _, _ := keySource(s.Source)
+			return i == iss
+		}) {
+			fmt.Fprintf(warnOut, "custos: warning: the request names a key of %s, a provider the server neither signs people in through nor lists: not read from this computer; check the thumbprint with its administrators\n", printable.Terminal(iss))
+			return nil
+		}
+		return refuseUnseen(src, "approving")
 	}
 	return nil
 }

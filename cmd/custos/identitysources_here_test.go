@@ -20,12 +20,16 @@ func TestKeysHereNote(t *testing.T) {
 		"oidc-client " + iss + " custos sub": "",
 		"ca " + strings.Repeat("c", 64):      "",
 	} {
-		got := h.note(src)
+		got := h.note(src, false)
 		if want == "" && got != "" || !strings.Contains(got, want) {
 			t.Errorf("%s: %q, want %q", src, got, want)
 		}
 		if strings.Contains(got, "\x1b") {
 			t.Errorf("%s: a control character reaches the terminal: %q", src, got)
 		}
+	}
+	// A key accepted that the provider no longer serves: retire it.
+	if got := h.note("oidc-key "+iss+" "+k2, true); !strings.Contains(got, "retire it") {
+		t.Errorf("an accepted key not served: %q", got)
 	}
 }
