@@ -567,3 +567,26 @@ func TestCheckOIDCSignIn(t *testing.T) {
 		t.Fatal("a vault opened with a client id that would name no source")
 	}
 }
+
+// Requests about identity sources are one pending per source, not one
+// for the whole vault: a rotation's keys are asked for side by side, and
+// a request pending for one source does not hold up the retirement of
+// another (a leaked key).
+func TestIdentitySourceRequestsOnePerSource(t *testing.T) {
+	ctx := context.Background()
+	v, _ := openTestVaultDir(t, withTestSources)
+	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
+	third := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	if _, err := v.AcceptIdentitySource(ctx, cs["c1"], OIDCKeySource(testIssuer, otherKey), "the provider's next key"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.AcceptIdentitySource(ctx, cs["c2"], OIDCKeySource(testIssuer, third), "the provider's key after that"); err != nil {
+		t.Fatalf("a request for another key beside a pending one: %v", err)
+	}
+	if _, err := v.RetireIdentitySource(ctx, cs["c2"], OIDCKeySource(testIssuer, testKey), "leaked"); err != nil {
+		t.Fatalf("a retirement beside pending acceptances: %v", err)
+	}
+	if _, err := v.AcceptIdentitySource(ctx, cs["c2"], OIDCKeySource(testIssuer, otherKey), "the same key again"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a second request for a source with one pending: %v", err)
+	}
+}
