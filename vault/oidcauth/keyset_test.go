@@ -239,3 +239,17 @@ func TestMadeUpKeysDoNotFloodTheProvider(t *testing.T) {
 		t.Fatalf("20 tokens of made-up keys made %d reads of the provider's keys, want 1 or 2", ct.jwks)
 	}
 }
+
+// Thumbprint follows RFC 7638: its section 3.1 example key gives its
+// example thumbprint.
+func TestThumbprintRFC7638(t *testing.T) {
+	var key jose.JSONWebKey
+	err := json.Unmarshal([]byte(`{"kty":"RSA","e":"AQAB","alg":"RS256","kid":"2011-04-29",
+		"n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}`), &key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Thumbprint(key); err != nil || got != "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs" {
+		t.Fatalf("Thumbprint = %q, %v", got, err)
+	}
+}
