@@ -28,6 +28,11 @@ type ruleRequest struct {
 	by, byRole string
 	expires    time.Time
 	params     json.RawMessage // what was asked, as request.opened recorded it
+	// via are the identity sources the requester's OpenID session went
+	// through (ruleSession.oidc); retired is set by the retirement of
+	// one while the request waits, which voids it.
+	via     []string
+	retired string
 }
 
 // ruleApproval is a request.approved, read against the event after it.
@@ -232,6 +237,8 @@ func (r *CustodyRules) request(ev *events.Event) error {
 		return r.broken(ev, "request %s was approved after it expired at %s", d.Request, q.expires.Format(time.RFC3339))
 	case !r.active(q.by, q.byRole):
 		return r.broken(ev, "request %s was approved, but its requester %s is no longer an active %s", d.Request, q.by, q.byRole)
+	case q.retired != "":
+		return r.broken(ev, "request %s was approved, but %s asked for it signed in through the identity source %s, which two custodians retired while it waited", d.Request, q.by, q.retired)
 	case q.kind == KindSeal && q.byRole == RoleInvestigator && !r.member(q.caseID, q.by):
 		return r.broken(ev, "request %s to seal a package of case %s was approved, but its requester %s is no longer assigned to the case", d.Request, q.caseID, q.by)
 	}
@@ -258,6 +265,9 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 		}
 	}
 	q := &ruleRequest{kind: d.Kind, caseID: d.Case, target: d.Person, by: strings.Clone(ev.Actor.Person), byRole: strings.Clone(ev.Actor.Role), expires: exp, params: d.Params}
+	if se := r.sessions[ev.Actor.Session]; se != nil && ev.Actor.Session != "" {
+		q.via = se.oidc
+	}
 	if d.Kind == KindHashSetImport || d.Kind == KindHashSetRemove {
 		var p struct {
 			Name string `json:"name"`

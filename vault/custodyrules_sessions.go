@@ -156,12 +156,17 @@ func (r *CustodyRules) endSession(id string, now time.Time) {
 }
 
 // endSessionsThrough ends, at ev, every session opened through the
-// identity source src (retired).
+// identity source src (retired), and voids the requests asked in one.
 func (r *CustodyRules) endSessionsThrough(src string, ev *events.Event) {
 	now := ev.Timestamp()
 	for id, se := range r.sessions {
 		if slices.Contains(se.oidc, src) {
 			r.endSession(id, now)
+		}
+	}
+	for _, q := range r.requests {
+		if q.retired == "" && slices.Contains(q.via, src) {
+			q.retired = strings.Clone(src)
 		}
 	}
 }

@@ -326,13 +326,34 @@ func applyIdentitySourceRetired(s *State, ev *events.Event) error {
 	}
 	s.identity.retire(d.Source, ev.Seq)
 	// The sessions opened through it end, for good: accepted again, it
-	// does not bring them back.
+	// does not bring them back; so do the requests asked in them (one
+	// asked with a leaked key).
+	at := ev.Timestamp()
+	for _, r := range s.requests {
+		if slices.Contains(r.via, d.Source) && !r.void && at.Before(r.Expires) {
+			r.void, r.voidAt = true, at
+		}
+	}
 	for _, se := range s.sessionByID {
 		if se.credential.Auth == "oidc" && slices.Contains(oidcSourcesOf(se.credential.Issuer, se.credential.Key, se.credential.ClientID, se.credential.Claim), d.Source) {
 			s.dropSession(se)
 		}
 	}
 	return nil
+}
+
+// sessionSources are the identity sources the OpenID session a acts in
+// went through (none for other sign-ins, or a session not held).
+func (s *State) sessionSources(a events.Actor) []string {
+	if a.Auth != "oidc" || a.Session == "" {
+		return nil
+	}
+	se := s.sessionByID[a.Session]
+	if se == nil {
+		return nil
+	}
+	c := se.credential
+	return oidcSourcesOf(c.Issuer, c.Key, c.ClientID, c.Claim)
 }
 
 // oidcSourcesOf are the identity sources an OpenID sign-in went

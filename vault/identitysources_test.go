@@ -411,12 +411,12 @@ func auditRules(t *testing.T, v *Vault) []string {
 	return out
 }
 
-// identityRules gives custody rules with custodian c1 enrolled, and a
+// identityRules gives custody rules with custodians c1 and c2 enrolled, and a
 // check that holds them to one event after another (from seq 101, at
 // base and the duration *later after it).
 func identityRules(t *testing.T, later ...*time.Duration) func(typ string, actor events.Actor, data any) error {
 	var r CustodyRules
-	enroll(t, &r, map[string]string{"c1": RoleCustodian})
+	enroll(t, &r, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
 	seq := uint64(100)
 	return func(typ string, actor events.Actor, data any) error {
 		b, _ := json.Marshal(data)
@@ -515,12 +515,22 @@ func TestCustodyRulesEndSessionsAtRetirement(t *testing.T) {
 	if err := check(TypeItemAccessed, c1, map[string]string{"purpose": "before"}); err != nil && strings.Contains(err.Error(), "session") {
 		t.Fatalf("an act in the session before the retirement: %v", err)
 	}
+	// A request asked in the session, pending at the retirement.
+	params, _ := json.Marshal(identitySourceParams{Source: CASource(strings.Repeat("f", 64))})
+	if err := check(TypeRequestOpened, c1, RequestOpened{Request: "rq_leak", Kind: KindIdentitySource, Params: params,
+		Expires: base.Add(10 * 24 * time.Hour).Format(time.RFC3339), Reason: "a CA of mine"}); err != nil {
+		t.Fatalf("a request asked in the session: %v", err)
+	}
 	other := events.Actor{Person: "c2", Role: RoleCustodian, Auth: "local"}
 	var rb *RuleBroken
 	for _, typ := range []string{TypeIdentitySourceRetired, TypeIdentitySourceAccepted} {
 		if err := check(typ, other, IdentitySourceRetired{Source: OIDCKeySource(testIssuer, testKey), Request: "rq_" + typ, RequestedBy: "c1"}); err != nil && !errors.As(err, &rb) {
 			t.Fatal(err)
 		}
+	}
+	approval := check(TypeRequestApproved, other, RequestDecided{Request: "rq_leak", Kind: KindIdentitySource, RequestedBy: "c1"})
+	if !errors.As(approval, &rb) || !strings.Contains(rb.Reason, "retired while it waited") {
+		t.Fatalf("the approval of a request asked through a key retired since: %v", approval)
 	}
 	later = 16 * 24 * time.Hour
 	err := check(TypeItemAccessed, c1, map[string]string{"purpose": "after"})
@@ -589,4 +599,53 @@ func TestIdentitySourceRequestsOnePerSource(t *testing.T) {
 	if _, err := v.AcceptIdentitySource(ctx, cs["c2"], OIDCKeySource(testIssuer, otherKey), "the same key again"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("a second request for a source with one pending: %v", err)
 	}
+}
+
+// A request asked in a session opened through a source retired while it
+// waits is void: one asked with a leaked key is never approved by an
+// unsuspecting second custodian, even once the key is accepted again;
+// its requester is told it ended void. One asked otherwise stays.
+func TestRequestsAskedThroughARetiredSourceAreVoid(t *testing.T) {
+	ctx := context.Background()
+	v, _ := openTestVaultDir(t, withTestSources)
+	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian})
+	s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "c1", Issuer: testIssuer, Subject: "c1-sub", ClientID: testClient, Key: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaKey, err := v.Authenticate(s.Token.Reveal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaked, err := v.AcceptIdentitySource(ctx, viaKey, CASource(strings.Repeat("f", 64)), "a CA, asked with the leaked key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := v.AcceptIdentitySource(ctx, cs["c1"], CASource(strings.Repeat("a", 64)), "a CA, asked with local credentials")
+	if err != nil {
+		t.Fatal(err)
+	}
+	retire, err := v.RetireIdentitySource(ctx, cs["c2"], OIDCKeySource(testIssuer, testKey), "the key leaked, incident IR-79")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, cs["c3"], retire.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, cs["c2"], leaked.ID); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "void") {
+		t.Fatalf("approving a request asked through the retired key: %v", err)
+	}
+	if _, err := v.Approve(ctx, cs["c2"], other.ID); err != nil {
+		t.Fatalf("approving a request asked otherwise: %v", err)
+	}
+	var ended bool
+	for _, e := range v.EndedRequests(cs["c1"]) {
+		if e.Request == leaked.ID {
+			ended = e.Outcome == OutcomeVoid
+		}
+	}
+	if !ended {
+		t.Fatalf("the requester is not told the request ended void: %+v", v.EndedRequests(cs["c1"]))
+	}
+	recordStateCorpus(t, v.cfg.Log)
 }

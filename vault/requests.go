@@ -850,7 +850,7 @@ func endedRefusal(what, id string, e requestEnd) error {
 	case OutcomeWithdrawn:
 		return refused(ErrConflict, "%s %s was withdrawn by its requester %s at %s", what, id, e.By, at)
 	case OutcomeVoid:
-		return refused(ErrConflict, "%s %s, asked by %s, was void from %s, when its requester was suspended or removed while it waited; ask again", what, id, e.By, at)
+		return refused(ErrConflict, "%s %s, asked by %s, was void from %s, when its requester was suspended or removed, or the identity source they signed in through to ask was retired, while it waited; ask again", what, id, e.By, at)
 	case OutcomeHeld:
 		return refused(ErrConflict, "%s %s, asked by %s, was void from %s, when a legal hold was placed on its case while it waited; destruction is asked again once the hold is lifted", what, id, e.By, at)
 	}

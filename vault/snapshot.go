@@ -151,7 +151,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 37: identity.source.retired ends the sessions opened through
 // the source, and an offline command's record changes no identity
 // source.
-const stateVersion = 37
+// Version 38: the identity sources a request's asker signed in through
+// (Request.via), whose retirement voids it.
+const stateVersion = 38
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -69,8 +69,12 @@ type snapRequest struct {
 	Request        Request `json:"request"`
 	InvitationHalf string  `json:"invitation_half"`
 	Void           bool    `json:"void,omitempty"`
-	// VoidAt is when the requester's suspension or removal voided it.
+	// VoidAt is when the requester's suspension or removal, or the
+	// retirement of a source they asked through, voided it.
 	VoidAt time.Time `json:"void_at,omitzero"`
+	// Via are the identity sources the requester's session went through
+	// (Request.via).
+	Via []string `json:"via,omitempty"`
 }
 
 type snapSession struct {
@@ -143,7 +147,7 @@ func (s *State) snapshot() *snapState {
 		out.Persons[k] = sp
 	}
 	for k, r := range s.requests {
-		out.Requests[k] = snapRequest{Request: *r, InvitationHalf: r.invitationHalf, Void: r.void, VoidAt: r.voidAt}
+		out.Requests[k] = snapRequest{Request: *r, InvitationHalf: r.invitationHalf, Void: r.void, VoidAt: r.voidAt, Via: r.via}
 	}
 	for k, x := range s.sessions {
 		out.Sessions[k] = snapSession{Credential: x.credential, Expires: x.expires, ID: x.id, Person: x.person,
@@ -600,7 +604,7 @@ func (r *restorer) state() (*State, error) {
 	}
 	for k, r := range b.Requests {
 		req := r.Request
-		req.invitationHalf, req.void, req.voidAt = r.InvitationHalf, r.Void, r.VoidAt
+		req.invitationHalf, req.void, req.voidAt, req.via = r.InvitationHalf, r.Void, r.VoidAt, r.Via
 		s.requests[k] = &req
 	}
 	for k, x := range b.Sessions {

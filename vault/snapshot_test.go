@@ -243,7 +243,7 @@ func TestSnapshotCarriesEveryStateField(t *testing.T) {
 		// snapshot carries beside them.
 		"Person":     {"tokenSHA256", "invitation"},
 		"invitation": {"id", "halves", "expires"},
-		"Request":    {"invitationHalf", "void", "voidAt"},
+		"Request":    {"invitationHalf", "void", "voidAt", "via"},
 		"session":    {"id", "person", "tokenSHA256", "expires", "signedIn", "credential"},
 		"named":      {"n", "last"},
 		"Item":       {"events"}, // as pagedItem.Events

@@ -48,6 +48,10 @@ type Request struct {
 	// approved, even after a reinstatement.
 	void   bool
 	voidAt time.Time
+	// via are the identity sources the requester's OpenID session went
+	// through when they asked (oidcSourcesOf; none for other sign-ins):
+	// a retirement of one voids the request.
+	via []string
 }
 
 // sessionSweepEvery is how many sign-ins pass between sweeps of expired
@@ -247,7 +251,8 @@ func applyRequestOpened(s *State, ev *events.Event) error {
 		return fmt.Errorf("expires: %w", err)
 	}
 	s.requests[d.Request] = &Request{ID: d.Request, Kind: d.Kind, Case: d.Case, Person: d.Person, Params: d.Params,
-		By: ev.Actor.Person, ByRole: ev.Actor.Role, Opened: ev.Timestamp(), Expires: exp, invitationHalf: d.InvitationSHA256, Reason: d.Reason}
+		By: ev.Actor.Person, ByRole: ev.Actor.Role, Opened: ev.Timestamp(), Expires: exp, invitationHalf: d.InvitationSHA256, Reason: d.Reason,
+		via: s.sessionSources(ev.Actor)}
 	// Requests that ended unanswered leave the state once expired.
 	now := ev.Timestamp()
 	for id, r := range s.requests {
@@ -580,7 +585,8 @@ const (
 	OutcomeExpired    = "expired"
 	OutcomeSuperseded = "superseded"
 	// OutcomeVoid: void since its requester (By) was suspended or
-	// removed while it waited: a two-person request, unanswered since
+	// removed, or an identity source they signed in through to ask was
+	// retired, while it waited: a two-person request, unanswered since
 	// (At: when it was voided), or a destruction request found void
 	// when another request's approval ended it.
 	OutcomeVoid = "void"

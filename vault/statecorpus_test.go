@@ -54,6 +54,7 @@ const stateCorpusDir = "testdata/state-corpus"
 var stateCorpusTests = []string{
 	"TestIdentitySourcesSignInOnceAccepted",
 	"TestIdentitySourceRetired",
+	"TestRequestsAskedThroughARetiredSourceAreVoid",
 	"TestReportLifecycle",
 	"TestDestructionWhileAPackageIsBuilt",
 	"TestVotesCountWhileTheirVoterIsTrusted",

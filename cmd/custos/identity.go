@@ -591,7 +591,7 @@ func endedText(e vault.EndedRequest) string {
 	case vault.OutcomeExpired:
 		s = fmt.Sprintf("expired unanswered at %s; ask again if it is still needed", when(e.At))
 	case vault.OutcomeVoid:
-		s = fmt.Sprintf("void from %s, when you were suspended or removed while it waited; ask again if it is still needed", when(e.At))
+		s = fmt.Sprintf("void from %s, when you were suspended or removed, or the identity source you signed in through to ask was retired, while it waited; ask again if it is still needed", when(e.At))
 	case vault.OutcomeHeld:
 		s = fmt.Sprintf("void from %s, when a legal hold was placed on the case while it waited; ask again once the hold is lifted", when(e.At))
 	case vault.OutcomeSuperseded:
