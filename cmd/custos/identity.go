@@ -871,6 +871,11 @@ func runIdentitySourceList(args []string, stdout io.Writer) error {
 	if err := c.call("GET", "/v1/identity-sources", nil, nil, &out); err != nil {
 		return err
 	}
+	if *asJSON {
+		// The provider is read from here only for the words of the
+		// text, which JSON does not carry.
+		return printResult(stdout, true, out, "")
+	}
 	var srcs []string
 	for _, s := range out.Sources {
 		srcs = append(srcs, s.Source)

@@ -65,21 +65,30 @@ func keySource(src string) (issuer, thumb string, ok bool) {
 	return v[:i], v[i+1:], true
 }
 
-// check says what this computer sees of a key source: seen (the
-// provider serves it), notSeen (it answered, without it), or unknown
-// (it could not be asked: why).
-func (h keysHere) check(src string) (state string, why error) {
+// keySeen is what this computer sees of a provider's key.
+type keySeen int
+
+const (
+	notAKey keySeen = iota // the source is not a provider's key
+	seen                   // the provider serves it
+	notSeen                // the provider answered, without it
+	unknown                // the provider could not be asked
+)
+
+// check says what this computer sees of a key source, and, when it is
+// unknown, why.
+func (h keysHere) check(src string) (state keySeen, why error) {
 	iss, thumb, ok := keySource(src)
 	if !ok {
-		return "", nil
+		return notAKey, nil
 	}
 	if err := h.failed[iss]; err != nil {
-		return "unknown", err
+		return unknown, err
 	}
 	if slices.Contains(h.served[iss], thumb) {
-		return "seen", nil
+		return seen, nil
 	}
-	return "notSeen", nil
+	return notSeen, nil
 }
 
 // note is what identity-source list adds to a key's line; accepted says
@@ -87,13 +96,13 @@ func (h keysHere) check(src string) (state string, why error) {
 func (h keysHere) note(src string, accepted bool) string {
 	state, why := h.check(src)
 	switch {
-	case state == "seen":
+	case state == seen:
 		return "; the provider serves it as this computer reaches it"
-	case state == "notSeen" && accepted:
+	case state == notSeen && accepted:
 		return "; NOT served by the provider as this computer reaches it: if the provider no longer uses it, or it leaked, retire it (custos identity-source retire); if it should, ask the provider's administrators"
-	case state == "notSeen":
+	case state == notSeen:
 		return "; NOT served by the provider as this computer reaches it: do not accept it before the provider's administrators confirm its thumbprint (whoever runs the server controls what the provider's address answers the server)"
-	case state == "unknown":
+	case state == unknown:
 		return "; not checked from this computer (" + printable.Terminal(why.Error()) + ")"
 	}
 	return ""
@@ -108,9 +117,9 @@ func refuseUnseen(src, doing string) error {
 	}
 	h := readKeysHere([]string{src})
 	switch state, why := h.check(src); state {
-	case "notSeen":
+	case notSeen:
 		return fmt.Errorf("not %s %s: the provider, as this computer reaches it, does not serve this key. The server lists what the provider's address answered it, and whoever runs the server controls that; ask the provider's administrators for the thumbprint of their key, and accept only that (docs/identity.md section 9.1)", doing, src)
-	case "unknown":
+	case unknown:
 		fmt.Fprintf(warnOut, "custos: warning: the provider's keys could not be read from this computer (%s): check the thumbprint with its administrators before you go on\n", printable.Terminal(why.Error()))
 	}
 	return nil

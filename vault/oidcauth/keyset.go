@@ -33,8 +33,15 @@ type keySet struct {
 	fetch sync.Mutex // held while reading the set from the provider
 
 	mu      sync.Mutex // guards keys and fetched
-	keys    []jose.JSONWebKey
+	keys    []servedKey
 	fetched time.Time // when the last read began (zero: never)
+}
+
+// servedKey is one of the provider's keys with its thumbprint, taken
+// once when the set is read.
+type servedKey struct {
+	key   jose.JSONWebKey
+	thumb string
 }
 
 // minRefetch is the least time between the starts of two reads of the
@@ -89,17 +96,13 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 
 // verifyWith tries the keys named kid (all of them if kid is empty) and
 // gives the payload and the thumbprint of the key that verified it.
-func verifyWith(jws *jose.JSONWebSignature, kid string, keys []jose.JSONWebKey) (payload []byte, thumb string, ok bool) {
+func verifyWith(jws *jose.JSONWebSignature, kid string, keys []servedKey) (payload []byte, thumb string, ok bool) {
 	for i := range keys {
-		if kid != "" && keys[i].KeyID != kid {
+		if kid != "" && keys[i].key.KeyID != kid {
 			continue
 		}
-		if p, err := jws.Verify(&keys[i]); err == nil {
-			t, err := Thumbprint(keys[i])
-			if err != nil {
-				continue
-			}
-			return p, t, true
+		if p, err := jws.Verify(&keys[i].key); err == nil {
+			return p, keys[i].thumb, true
 		}
 	}
 	return nil, "", false
@@ -153,12 +156,10 @@ func ServedKeys(ctx context.Context, issuer string, hc *http.Client) ([]string, 
 }
 
 // thumbprints gives the keys' thumbprints, sorted, once each.
-func thumbprints(keys []jose.JSONWebKey) []string {
+func thumbprints(keys []servedKey) []string {
 	out := make([]string, 0, len(keys))
-	for _, key := range keys {
-		if t, err := Thumbprint(key); err == nil {
-			out = append(out, t)
-		}
+	for _, k := range keys {
+		out = append(out, k.thumb)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -167,7 +168,7 @@ func thumbprints(keys []jose.JSONWebKey) []string {
 // read returns the provider's keys as read after asked: read now, unless
 // another caller's read began after asked (then that one's). Reads are
 // one at a time; tokens whose keys are held verify meanwhile.
-func (k *keySet) read(ctx context.Context, asked time.Time) ([]jose.JSONWebKey, error) {
+func (k *keySet) read(ctx context.Context, asked time.Time) ([]servedKey, error) {
 	k.fetch.Lock()
 	defer k.fetch.Unlock()
 	k.mu.Lock()
@@ -196,8 +197,9 @@ func (k *keySet) read(ctx context.Context, asked time.Time) ([]jose.JSONWebKey, 
 	return keys, nil
 }
 
-// get reads the provider's key set from its jwks_uri.
-func (k *keySet) get(ctx context.Context) ([]jose.JSONWebKey, error) {
+// get reads the provider's key set from its jwks_uri, with each key's
+// thumbprint (a key without one is left out).
+func (k *keySet) get(ctx context.Context) ([]servedKey, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.uri, nil)
 	if err != nil {
 		return nil, fmt.Errorf("oidcauth: the provider's keys: %w", err)
@@ -222,7 +224,13 @@ func (k *keySet) get(ctx context.Context) ([]jose.JSONWebKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidcauth: the provider's keys at %s: %w", k.uri, err)
 	}
-	return keys, nil
+	served := make([]servedKey, 0, len(keys))
+	for _, key := range keys {
+		if t, err := Thumbprint(key); err == nil {
+			served = append(served, servedKey{key, t})
+		}
+	}
+	return served, nil
 }
 
 // parseKeySet reads a JWK Set (RFC 7517 section 5): its public signing
