@@ -169,6 +169,11 @@ type ruleDestruction struct {
 	// heldAfter is the case.hold.placed recorded while it was pending
 	// (0: none), which voids it (DestructionRequest.HeldAfter).
 	heldAfter uint64
+	// via are the identity sources the requester's OpenID session went
+	// through (ruleSession.oidc); retired is set by the retirement of
+	// one while it waits, which voids it (DestructionRequest.Retired).
+	via     []string
+	retired string
 }
 
 // ruleTypes are the event types the rules read.
@@ -455,7 +460,11 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			if !exp.IsZero() && r.requestTTL > 0 && exp.Sub(now) > r.requestTTL+expirySlack {
 				return r.broken(ev, "case %s's destruction request %s lasts until %s, longer than the request TTL of %s the vault's last start recorded", ev.Case, d.Request, d.Expires, r.requestTTL)
 			}
-			c.requests[d.Request] = &ruleDestruction{by: strings.Clone(ev.Actor.Person), expires: exp}
+			dr := &ruleDestruction{by: strings.Clone(ev.Actor.Person), expires: exp}
+			if se := r.sessions[ev.Actor.Session]; se != nil && ev.Actor.Session != "" {
+				dr.via = se.oidc
+			}
+			c.requests[d.Request] = dr
 		}
 	case TypeDestructionRejected:
 		if d, err := data[DestructionRejected](ev); err == nil {
@@ -478,6 +487,8 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			return r.broken(ev, "case %s's destruction was approved on request %s, asked before the legal hold placed at event %d: a hold voids the destruction requests waiting, and lifting it does not bring them back", ev.Case, d.Request, dr.heldAfter)
 		case !dr.expires.IsZero() && ev.Timestamp().After(dr.expires.Add(expirySlack)):
 			return r.broken(ev, "case %s's destruction was approved on request %s, which had expired at %s", ev.Case, d.Request, dr.expires.Format(time.RFC3339))
+		case dr.retired != "":
+			return r.broken(ev, "case %s's destruction was approved on request %s, but %s asked for it signed in through the identity source %s, which two custodians retired while it waited", ev.Case, d.Request, dr.by, dr.retired)
 		case !r.active(dr.by, RoleCustodian):
 			return r.broken(ev, "case %s's destruction was approved on request %s, but its requester %s is no longer an active custodian", ev.Case, d.Request, dr.by)
 		}

@@ -169,6 +169,13 @@ func (r *CustodyRules) endSessionsThrough(src string, ev *events.Event) {
 			q.retired = strings.Clone(src)
 		}
 	}
+	for _, c := range r.cases {
+		for _, dr := range c.requests {
+			if dr.retired == "" && dr.heldAfter == 0 && slices.Contains(dr.via, src) && (dr.expires.IsZero() || !now.After(dr.expires.Add(expirySlack))) {
+				dr.retired = strings.Clone(src)
+			}
+		}
+	}
 }
 
 // endSessionsOf ends every session of name at ev (suspended, removed, or

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
@@ -332,6 +333,16 @@ func applyIdentitySourceRetired(s *State, ev *events.Event) error {
 	for _, r := range s.requests {
 		if slices.Contains(r.via, d.Source) && !r.void && at.Before(r.Expires) {
 			r.void, r.voidAt = true, at
+		}
+	}
+	// Destruction requests alike, as a suspension voids them
+	// (voidRequestsOf): one a hold voided already stays so.
+	for _, c := range s.cases {
+		for id, r := range c.Requests {
+			if exp, err := time.Parse(time.RFC3339, r.Expires); slices.Contains(r.Via, d.Source) && !r.Void && r.HeldAfter == 0 && (err != nil || at.Before(exp)) {
+				r.Void, r.VoidAt, r.Retired = true, at, strings.Clone(d.Source)
+				c.Requests[id] = r
+			}
 		}
 	}
 	for _, se := range s.sessionByID {

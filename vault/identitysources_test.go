@@ -419,14 +419,24 @@ func identityRules(t *testing.T, later ...*time.Duration) func(typ string, actor
 	enroll(t, &r, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
 	seq := uint64(100)
 	return func(typ string, actor events.Actor, data any) error {
+		var caseID string
+		if c, ok := data.(inCase); ok {
+			caseID, data = c.Case, c.Data
+		}
 		b, _ := json.Marshal(data)
 		seq++
 		at := base
 		if len(later) > 0 {
 			at = base.Add(*later[0])
 		}
-		return r.Check(&events.Event{Seq: seq, Type: typ, Time: events.FormatTime(at), Data: b, Actor: actor})
+		return r.Check(&events.Event{Seq: seq, Type: typ, Time: events.FormatTime(at), Data: b, Actor: actor, Case: caseID})
 	}
+}
+
+// inCase is the data of an event of a case, for identityRules.
+type inCase struct {
+	Case string
+	Data any
 }
 
 // system is the server's own actor, as server.started names it.
@@ -521,6 +531,14 @@ func TestCustodyRulesEndSessionsAtRetirement(t *testing.T) {
 		Expires: base.Add(10 * 24 * time.Hour).Format(time.RFC3339), Reason: "a CA of mine"}); err != nil {
 		t.Fatalf("a request asked in the session: %v", err)
 	}
+	// And a destruction request asked in it.
+	if err := check(TypeCaseOpened, c1, inCase{"C-1", CaseOpened{Title: "t", Members: []string{"c1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(TypeDestructionRequested, c1, inCase{"C-1", DestructionRequested{Request: "dr_leak", Order: "order 1", Reason: "r",
+		Expires: base.Add(10 * 24 * time.Hour).Format(time.RFC3339)}}); err != nil {
+		t.Fatalf("a destruction request asked in the session: %v", err)
+	}
 	other := events.Actor{Person: "c2", Role: RoleCustodian, Auth: "local"}
 	var rb *RuleBroken
 	for _, typ := range []string{TypeIdentitySourceRetired, TypeIdentitySourceAccepted} {
@@ -528,7 +546,11 @@ func TestCustodyRulesEndSessionsAtRetirement(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	approval := check(TypeRequestApproved, other, RequestDecided{Request: "rq_leak", Kind: KindIdentitySource, RequestedBy: "c1"})
+	approval := check(TypeDestructionApproved, other, inCase{"C-1", DestructionApproved{Request: "dr_leak", RequestedBy: "c1"}})
+	if !errors.As(approval, &rb) || !strings.Contains(rb.Reason, "retired while it waited") || !strings.Contains(rb.Reason, "dr_leak") {
+		t.Fatalf("the approval of a destruction asked through a key retired since: %v", approval)
+	}
+	approval = check(TypeRequestApproved, other, RequestDecided{Request: "rq_leak", Kind: KindIdentitySource, RequestedBy: "c1"})
 	if !errors.As(approval, &rb) || !strings.Contains(rb.Reason, "retired while it waited") {
 		t.Fatalf("the approval of a request asked through a key retired since: %v", approval)
 	}
@@ -608,7 +630,8 @@ func TestIdentitySourceRequestsOnePerSource(t *testing.T) {
 func TestRequestsAskedThroughARetiredSourceAreVoid(t *testing.T) {
 	ctx := context.Background()
 	v, _ := openTestVaultDir(t, withTestSources)
-	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian})
+	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
+	openCases(t, v, cs["inv"], "C-1", "C-2")
 	s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "c1", Issuer: testIssuer, Subject: "c1-sub", ClientID: testClient, Key: testKey})
 	if err != nil {
 		t.Fatal(err)
@@ -625,6 +648,16 @@ func TestRequestsAskedThroughARetiredSourceAreVoid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Destruction requests alike: one asked with the leaked key, one
+	// asked otherwise.
+	leakedDestruction, err := v.RequestDestruction(ctx, viaKey, "C-1", "order 1/2026", "asked with the leaked key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherDestruction, err := v.RequestDestruction(ctx, cs["c1"], "C-2", "order 2/2026", "asked with local credentials")
+	if err != nil {
+		t.Fatal(err)
+	}
 	retire, err := v.RetireIdentitySource(ctx, cs["c2"], OIDCKeySource(testIssuer, testKey), "the key leaked, incident IR-79")
 	if err != nil {
 		t.Fatal(err)
@@ -638,14 +671,27 @@ func TestRequestsAskedThroughARetiredSourceAreVoid(t *testing.T) {
 	if _, err := v.Approve(ctx, cs["c2"], other.ID); err != nil {
 		t.Fatalf("approving a request asked otherwise: %v", err)
 	}
-	var ended bool
+	if _, err := v.ApproveDestruction(ctx, cs["c2"], "C-1", leakedDestruction); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "retired") {
+		t.Fatalf("approving a destruction asked through the retired key: %v", err)
+	}
+	if _, err := v.ApproveDestruction(ctx, cs["c2"], "C-2", otherDestruction); err != nil {
+		t.Fatalf("approving a destruction asked otherwise: %v", err)
+	}
+	ended := map[string]string{}
 	for _, e := range v.EndedRequests(cs["c1"]) {
-		if e.Request == leaked.ID {
-			ended = e.Outcome == OutcomeVoid
-		}
+		ended[e.Request] = e.Outcome
 	}
-	if !ended {
-		t.Fatalf("the requester is not told the request ended void: %+v", v.EndedRequests(cs["c1"]))
+	if ended[leaked.ID] != OutcomeVoid || ended[leakedDestruction] != OutcomeVoid {
+		t.Fatalf("the requester is not told the requests ended void: %+v", v.EndedRequests(cs["c1"]))
 	}
+	// The case is destroyed only on a request asked again, as before.
+	again, err := v.RequestDestruction(ctx, cs["c1"], "C-1", "order 1/2026", "asked again with local credentials")
+	if err != nil {
+		t.Fatalf("asking again after the void one: %v", err)
+	}
+	if _, err := v.ApproveDestruction(ctx, cs["c3"], "C-1", again); err != nil {
+		t.Fatalf("approving the request asked again: %v", err)
+	}
+	checkRulesHold(t, v)
 	recordStateCorpus(t, v.cfg.Log)
 }

@@ -802,6 +802,10 @@ func (v *Vault) destructionVoid(r DestructionRequest) error {
 		return refusedHints(ErrConflict, "a custodian asks again with custos case destroy, once the hold is lifted", "a custodian asks again on the case's manage page, once the hold is lifted",
 			"a legal hold was placed on the case (event %d) after destruction request %s was asked, which voids it: lifting the hold does not bring it back", r.HeldAfter, r.Request)
 	}
+	if r.Retired != "" {
+		return refusedHints(ErrConflict, "a custodian asks again with custos case destroy", "a custodian asks again on the case's manage page",
+			"two custodians retired the identity source %s, which %s signed in through to ask for destruction request %s, after they asked: that voids it", r.Retired, r.By, r.Request)
+	}
 	if r.Void || !v.requesterActive(r.By, RoleCustodian) {
 		return refusedHints(ErrConflict, "a custodian asks again with custos case destroy", "a custodian asks again on the case's manage page", "the requester %s was suspended or removed after asking, which voids their destruction request %s", r.By, r.Request)
 	}

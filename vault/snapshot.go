@@ -153,7 +153,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // source.
 // Version 38: the identity sources a request's asker signed in through
 // (Request.via), whose retirement voids it.
-const stateVersion = 38
+// Version 39: the same of a destruction request (DestructionRequest.Via),
+// and the retired source that voided one (DestructionRequest.Retired).
+const stateVersion = 39
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

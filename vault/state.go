@@ -208,6 +208,12 @@ type DestructionRequest struct {
 	// asked for before the hold; destruction is asked again, and decided
 	// by two, once the hold is lifted.
 	HeldAfter uint64 `json:",omitempty"`
+	// Via are the identity sources the requester's OpenID session went
+	// through to ask (State.sessionSources; none for other sign-ins):
+	// a retirement of one voids the request, as it voids a two-person
+	// request (Retired names the source).
+	Via     []string `json:",omitempty"`
+	Retired string   `json:",omitempty"`
 }
 
 // Item is a deposited evidence item.
@@ -915,7 +921,7 @@ func applyDestructionRequested(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	c.Requests[d.Request] = DestructionRequest{DestructionRequested: d, By: ev.Actor.Person, At: ev.Timestamp()}
+	c.Requests[d.Request] = DestructionRequest{DestructionRequested: d, By: ev.Actor.Person, At: ev.Timestamp(), Via: s.sessionSources(ev.Actor)}
 	return nil
 }
 
