@@ -460,11 +460,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			if !exp.IsZero() && r.requestTTL > 0 && exp.Sub(now) > r.requestTTL+expirySlack {
 				return r.broken(ev, "case %s's destruction request %s lasts until %s, longer than the request TTL of %s the vault's last start recorded", ev.Case, d.Request, d.Expires, r.requestTTL)
 			}
-			dr := &ruleDestruction{by: strings.Clone(ev.Actor.Person), expires: exp}
-			if se := r.sessions[ev.Actor.Session]; se != nil && ev.Actor.Session != "" {
-				dr.via = se.oidc
-			}
-			c.requests[d.Request] = dr
+			c.requests[d.Request] = &ruleDestruction{by: strings.Clone(ev.Actor.Person), expires: exp, via: r.askedThrough(ev, d.ClientCAs)}
 		}
 	case TypeDestructionRejected:
 		if d, err := data[DestructionRejected](ev); err == nil {

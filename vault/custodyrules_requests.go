@@ -265,9 +265,7 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 		}
 	}
 	q := &ruleRequest{kind: d.Kind, caseID: d.Case, target: d.Person, by: strings.Clone(ev.Actor.Person), byRole: strings.Clone(ev.Actor.Role), expires: exp, params: d.Params}
-	if se := r.sessions[ev.Actor.Session]; se != nil && ev.Actor.Session != "" {
-		q.via = se.oidc
-	}
+	q.via = r.askedThrough(ev, d.ClientCAs)
 	if d.Kind == KindHashSetImport || d.Kind == KindHashSetRemove {
 		var p struct {
 			Name string `json:"name"`

@@ -155,6 +155,20 @@ func (r *CustodyRules) endSession(id string, now time.Time) {
 	}
 }
 
+// askedThrough are the identity sources the asker of a request ev went
+// through, as the vault's state reads them (State.requestSources): a
+// client certificate's CAs the request records (cas), or the sources of
+// the OpenID session it was asked in.
+func (r *CustodyRules) askedThrough(ev *events.Event, cas []string) []string {
+	if ev.Actor.Auth == "certificate" {
+		return certificateSources(cas)
+	}
+	if se := r.sessions[ev.Actor.Session]; se != nil && ev.Actor.Session != "" {
+		return se.oidc
+	}
+	return nil
+}
+
 // endSessionsThrough ends, at ev, every session opened through the
 // identity source src (retired), and voids the requests asked in one.
 func (r *CustodyRules) endSessionsThrough(src string, ev *events.Event) {

@@ -56,7 +56,7 @@ func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, o
 	id := "dr_" + randomHex(8)
 	expires := v.cfg.Now().Add(v.cfg.RequestTTL).UTC().Truncate(time.Second).Format(time.RFC3339)
 	_, err := v.decide(ctx, who, "case.destroy.request", caseID, pre, sequencer.Draft{Type: TypeDestructionRequested, Actor: who.actor(), Case: caseID,
-		Data: DestructionRequested{Request: id, Order: order, Reason: reason, Expires: expires}})
+		Data: DestructionRequested{Request: id, Order: order, Reason: reason, Expires: expires, ClientCAs: who.clientCAs()}})
 	if err != nil {
 		return "", err
 	}

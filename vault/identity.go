@@ -74,6 +74,11 @@ type Credential struct {
 	// session's ID token (SessionOpened), kept with the session; not an
 	// actor field.
 	Key string `json:",omitempty"`
+	// CAs are, for a certificate, the SHA-256 (hex) of each configured
+	// client CA its verified chains run through (ExternalIdentity.CAs):
+	// the requests it asks record them (RequestOpened.ClientCAs), so
+	// that retiring one voids them. Not an actor field.
+	CAs []string `json:",omitempty"`
 }
 
 func (p Principal) actor() events.Actor {
@@ -84,6 +89,16 @@ func (p Principal) actor() events.Actor {
 		a.Auth = "token"
 	}
 	return a
+}
+
+// clientCAs are, for a principal signed in with a client certificate,
+// the CAs its chains ran through, as its requests record them (nil
+// otherwise).
+func (p Principal) clientCAs() []string {
+	if p.Credential.Auth != "certificate" {
+		return nil
+	}
+	return slices.Clone(p.Credential.CAs)
 }
 
 // Token prefixes, so that secret scanners find them: a local credential,
@@ -260,7 +275,7 @@ func (v *Vault) AuthenticateCertificate(id ExternalIdentity) (Principal, error) 
 	if !ok {
 		return Principal{}, fmt.Errorf("%w: no person is enrolled with this certificate's name", ErrUnauthenticated)
 	}
-	c := Credential{Auth: "certificate", Issuer: id.Issuer, Subject: id.Subject, Certificate: id.Fingerprint}
+	c := Credential{Auth: "certificate", Issuer: id.Issuer, Subject: id.Subject, Certificate: id.Fingerprint, CAs: slices.Compact(slices.Sorted(slices.Values(id.CAs)))}
 	if err := inactive(p, c); err != nil {
 		return Principal{}, err
 	}

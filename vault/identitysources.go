@@ -353,6 +353,31 @@ func applyIdentitySourceRetired(s *State, ev *events.Event) error {
 	return nil
 }
 
+// requestSources are the identity sources a request's asker a went
+// through: for a client certificate, its CAs the request records (cas);
+// for an OpenID session, sessionSources.
+func (s *State) requestSources(a events.Actor, cas []string) []string {
+	if a.Auth == "certificate" {
+		return certificateSources(cas)
+	}
+	return s.sessionSources(a)
+}
+
+// certificateSources are the identity sources of a client certificate
+// whose chains ran through the CAs cas (SHA-256, hex): at most
+// maxRecordedCAs, as a request records them.
+func certificateSources(cas []string) []string {
+	var out []string
+	for _, ca := range cas[:min(len(cas), maxRecordedCAs)] {
+		out = append(out, CASource(strings.Clone(ca)))
+	}
+	return out
+}
+
+// maxRecordedCAs bounds the CAs a request's record is read for: a chain
+// runs through a few.
+const maxRecordedCAs = 16
+
 // sessionSources are the identity sources the OpenID session a acts in
 // went through (none for other sign-ins, or a session not held).
 func (s *State) sessionSources(a events.Actor) []string {

@@ -505,6 +505,119 @@ func TestRetirementsCoverWhatTheyName(t *testing.T) {
 	}
 }
 
+// A client CA retired voids the requests asked with its certificates,
+// two-person and destruction requests alike, as an OpenID source's
+// retirement voids those asked in its sessions: one asked with a
+// certificate a rogue CA issued in a custodian's name does not wait for
+// an unsuspecting approver. Those asked otherwise stand.
+func TestRequestsAskedWithACertificateOfARetiredCAAreVoid(t *testing.T) {
+	ctx := context.Background()
+	rogue := strings.Repeat("e", 64)
+	v, _ := openTestVaultDir(t, withTestSources, func(c *Config) {
+		c.SignIn.ClientCASHA256 = []string{testCASHA256, rogue}
+	})
+	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
+	openCases(t, v, cs["inv"], "C-1", "C-2")
+	card := func(name string, cas ...string) Principal {
+		t.Helper()
+		p, err := v.AuthenticateCertificate(ExternalIdentity{Kind: "certificate", Name: name, Issuer: "CN=Unit CA", Subject: "CN=" + name,
+			Fingerprint: strings.Repeat("cd", 32), CAs: cas})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	byRogue := card("c1", rogue, testCASHA256) // through the rogue intermediate, under the root
+	byRoot := card("c1", testCASHA256)
+	asked := map[string]string{}
+	for name, who := range map[string]Principal{"rogue": byRogue, "root": byRoot} {
+		req, err := v.AcceptIdentitySource(ctx, who, CASource(strings.Repeat(map[string]string{"rogue": "1", "root": "2"}[name], 64)), "asked with a certificate")
+		if err != nil {
+			t.Fatal(err)
+		}
+		asked[name] = req.ID
+	}
+	destroyRogue, err := v.RequestDestruction(ctx, byRogue, "C-1", "order 1/2026", "asked with the rogue CA's certificate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	destroyRoot, err := v.RequestDestruction(ctx, byRoot, "C-2", "order 2/2026", "asked with the root's certificate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	retire, err := v.RetireIdentitySource(ctx, cs["c2"], CASource(rogue), "the intermediate issued certificates in custodians' names")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, cs["c3"], retire.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, cs["c2"], asked["rogue"]); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "void") {
+		t.Fatalf("approving a request asked with a certificate of the retired CA: %v", err)
+	}
+	if _, err := v.ApproveDestruction(ctx, cs["c2"], "C-1", destroyRogue); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), CASource(rogue)) {
+		t.Fatalf("approving a destruction asked with a certificate of the retired CA: %v", err)
+	}
+	if _, err := v.Approve(ctx, cs["c2"], asked["root"]); err != nil {
+		t.Fatalf("approving a request asked with a certificate of the root alone: %v", err)
+	}
+	if _, err := v.ApproveDestruction(ctx, cs["c2"], "C-2", destroyRoot); err != nil {
+		t.Fatalf("approving a destruction asked with a certificate of the root alone: %v", err)
+	}
+	// The replay agrees: the requester is told both ended void (the
+	// test's end checks a start's state and the audit's rules).
+	ended := map[string]string{}
+	for _, e := range v.EndedRequests(cs["c1"]) {
+		ended[e.Request] = e.Outcome
+	}
+	if ended[asked["rogue"]] != OutcomeVoid || ended[destroyRogue] != OutcomeVoid {
+		t.Fatalf("the requester is not told the requests ended void: %+v", v.EndedRequests(cs["c1"]))
+	}
+}
+
+// In the audit's rules, a client CA's retirement voids the requests
+// asked with its certificates, as the request records them: their
+// approvals are findings; one asked through another CA's is not.
+func TestCustodyRulesVoidCertificateRequestsAtRetirement(t *testing.T) {
+	rogue := strings.Repeat("e", 64)
+	check := identityRules(t)
+	if err := check(TypeServerStarted, system, map[string]string{"session_ttl": "720h0m0s", "request_ttl": "72h0m0s",
+		startedIdentitySources: "request", "client_ca_sha256": testCASHA256 + " " + rogue}); err != nil {
+		t.Fatal(err)
+	}
+	c1 := events.Actor{Person: "c1", Role: RoleCustodian, Auth: "certificate", Issuer: "CN=Unit CA", Subject: "CN=c1", Certificate: strings.Repeat("cd", 32)}
+	expires := base.Add(2 * 24 * time.Hour).Format(time.RFC3339)
+	for id, cas := range map[string][]string{"rq_rogue": {rogue, testCASHA256}, "rq_root": {testCASHA256}} {
+		params, _ := json.Marshal(identitySourceParams{Source: CASource(strings.Repeat(id[3:4], 64))})
+		if err := check(TypeRequestOpened, c1, RequestOpened{Request: id, Kind: KindIdentitySource, Params: params, Expires: expires, ClientCAs: cas}); err != nil {
+			t.Fatalf("a request asked with a certificate: %v", err)
+		}
+	}
+	if err := check(TypeCaseOpened, c1, inCase{"C-1", CaseOpened{Title: "t", Members: []string{"c1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(TypeDestructionRequested, c1, inCase{"C-1", DestructionRequested{Request: "dr_rogue", Order: "o", Reason: "r", Expires: expires, ClientCAs: []string{rogue}}}); err != nil {
+		t.Fatal(err)
+	}
+	other := events.Actor{Person: "c2", Role: RoleCustodian, Auth: "local"}
+	var rb *RuleBroken
+	if err := check(TypeIdentitySourceRetired, other, IdentitySourceRetired{Source: CASource(rogue), Request: "rq_retire", RequestedBy: "c1"}); err != nil && !errors.As(err, &rb) {
+		t.Fatal(err)
+	}
+	approval := check(TypeDestructionApproved, other, inCase{"C-1", DestructionApproved{Request: "dr_rogue", RequestedBy: "c1"}})
+	if !errors.As(approval, &rb) || !strings.Contains(rb.Reason, "retired while it waited") || !strings.Contains(rb.Reason, CASource(rogue)) {
+		t.Fatalf("the approval of a destruction asked with a certificate of a CA retired since: %v", approval)
+	}
+	approval = check(TypeRequestApproved, other, RequestDecided{Request: "rq_rogue", Kind: KindIdentitySource, RequestedBy: "c1"})
+	if !errors.As(approval, &rb) || !strings.Contains(rb.Reason, "retired while it waited") {
+		t.Fatalf("the approval of a request asked with a certificate of a CA retired since: %v", approval)
+	}
+	approval = check(TypeRequestApproved, other, RequestDecided{Request: "rq_root", Kind: KindIdentitySource, RequestedBy: "c1"})
+	if errors.As(approval, &rb) && strings.Contains(rb.Reason, "retired") {
+		t.Fatalf("the approval of a request asked through a CA not retired: %v", approval)
+	}
+}
+
 // In the audit's rules, a retirement ends the sessions opened through
 // the source: an act in one after it is a finding, though the source is
 // accepted again.

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
@@ -117,6 +118,11 @@ func TestLookupsAreCheckedAgainstTheSignedBytes(t *testing.T) {
 		}
 		return out.String()
 	}
+	timeline("", a.ID)
+	timeline("A", "")
+	if f := lookupFindings(t, v); len(f) != 0 {
+		t.Fatalf("honest lookups recorded as failures: %q", f)
+	}
 	cases := []struct {
 		name  string
 		store *editedLookups
@@ -139,6 +145,14 @@ func TestLookupsAreCheckedAgainstTheSignedBytes(t *testing.T) {
 			}
 		})
 	}
+	// The edit is on the record, once for each lookup found edited
+	// (item a's and case A's), however many reads found it.
+	f := lookupFindings(t, v)
+	if len(f) != 2 || !slices.ContainsFunc(f, func(r string) bool { return strings.Contains(r, "events naming "+a.ID+" ") }) ||
+		!slices.ContainsFunc(f, func(r string) bool { return strings.Contains(r, "events naming A ") }) {
+		t.Errorf("the edited lookups recorded: %q", f)
+	}
+	checkRulesHold(t, v)
 }
 
 // forgedRead is a store whose Read hands out other bytes for one event,
@@ -341,6 +355,22 @@ func integrityFailures(t *testing.T, v *Vault, item string) int {
 	return n
 }
 
+// lookupFindings returns the reasons of the integrity.failed events that
+// record a lookup found to disagree with the signed events
+// (recordStoreFinding), once the vault's later records are in.
+func lookupFindings(t *testing.T, v *Vault) []string {
+	t.Helper()
+	v.laterRun.Wait()
+	var out []string
+	for _, ev := range logged(t, v) {
+		var d IntegrityFailed
+		if ev.Type == TypeIntegrityFailed && ev.Item == "" && ev.DecodeData(&d) == nil && strings.HasPrefix(d.Reason, "a lookup of the custody log store: ") {
+			out = append(out, d.Reason)
+		}
+	}
+	return out
+}
+
 // storeFindings counts the integrity.failed events that record a
 // verified read's finding that the log store does not hold the log's
 // events (storeContradicts).
@@ -498,12 +528,25 @@ func TestReadsDuringAnAppendAreNotIntegrityFailures(t *testing.T) {
 	if _, err := v.EventTime(ctx, aud, size-1); err != nil {
 		t.Errorf("the newest durable event's time during an append: %v", err)
 	}
+	if err := v.Timeline(ctx, aud, "T-0", "", func(events.Record, *events.Event) error { return nil }); err != nil {
+		t.Errorf("a case's timeline during an append: %v", err)
+	}
 	close(g.release)
 	if err := <-opened; err != nil {
 		t.Fatal(err)
 	}
 	if v.log.Size() <= size {
 		t.Errorf("the log's size after the append: %d", v.log.Size())
+	}
+	// And the case's lookup, read while its opening is appended and
+	// after, is no finding either.
+	for range 2 {
+		if err := v.Timeline(ctx, aud, "T-1", "", func(events.Record, *events.Event) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f := lookupFindings(t, v); len(f) != 0 || storeFindings(t, v) != 0 {
+		t.Errorf("reads beside an append recorded as failures: %q", f)
 	}
 }
 
@@ -886,6 +929,9 @@ func TestEditedLookupFileOwnRows(t *testing.T) {
 		}
 		edit(c.undo, int64(seq))
 	}
+	if f := lookupFindings(t, v); !slices.ContainsFunc(f, func(r string) bool { return strings.Contains(r, "events of case A's own") }) {
+		t.Errorf("the edited lookup file is not on the record: %q", f)
+	}
 	// Rows edited to hold what the schema does not allow (SQLite keeps
 	// whatever a column is given), under each kind of key: the reads
 	// answer the signed history, not a driver's conversion error.
@@ -1056,6 +1102,32 @@ func TestFailingOrFloodedLookupAnswersFromTheScan(t *testing.T) {
 		if c.name == "flooded" && !strings.Contains(out, "more") {
 			t.Errorf("flooded lookups: the problems are not counted past the first: %s", out)
 		}
+	}
+	// On the record too: a lookup that fails names the case and the
+	// item, in a reason of bounded size.
+	f := lookupFindings(t, v)
+	for _, want := range []string{"events naming A ", "events naming " + items[1] + " "} {
+		if !slices.ContainsFunc(f, func(r string) bool { return strings.Contains(r, want) && strings.Contains(r, "lookup failed") }) {
+			t.Errorf("no integrity.failed for the failing lookup of %s: %q", want, f)
+		}
+	}
+	for _, r := range f {
+		if len(r) > maxFindingBytes+len("…") {
+			t.Errorf("a finding of %d bytes", len(r))
+		}
+	}
+}
+
+// A lookup flooded with every event of a long log is recorded in a
+// reason of bounded size.
+func TestLookupFindingIsBounded(t *testing.T) {
+	long := strings.Repeat("event 7: the store's lookup columns say case \"ÄÄÄÄÄÄÄÄÄÄ\"; ", 100)
+	r := lookupFinding("events naming A", long)
+	if len(r) > maxFindingBytes+len("…") || !utf8.ValidString(r) || !strings.HasPrefix(r, "a lookup of the custody log store: ") {
+		t.Errorf("a finding of %d bytes, valid UTF-8 %v: %.80q", len(r), utf8.ValidString(r), r)
+	}
+	if short := lookupFinding("events naming A", "event 7 was returned twice"); !strings.HasSuffix(short, "event 7 was returned twice") {
+		t.Errorf("a short finding cut: %q", short)
 	}
 }
 

@@ -143,6 +143,12 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 	v.logger.Error("the custody log store's lookups (its case and item columns, or a lookup file beside it) disagree with the signed events; answering from a full scan. "+
 		"Run `custos audit verify` (`--store` while the log is halted or the server stopped): if it finds the log whole, only the store's derived lookup data was altered (docs/operations.md, \"Lookup data\")",
 		"key", key, "problems", bad.String())
+	// Nothing the vault does makes a lookup disagree (a record is in the
+	// tree before the store holds it, and the replay counts an event
+	// only once it is durable): whoever edited the store's lookup data
+	// is on the record, as a read that found the log's own events
+	// altered is.
+	v.recordStoreFinding("lookup "+kind.events(key), lookupFinding(kind.events(key), bad.String()))
 	// The scan must itself be whole (readWhole), with as many events
 	// naming key as the replay counted; otherwise the answer is an
 	// integrity error, never a partial history.
@@ -164,6 +170,22 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 	}
 	return nil
 }
+
+// lookupFinding is the reason an integrity.failed records for a lookup
+// of what (lookupKind.events) that disagreed with the signed events, as
+// problems says; at most maxFindingBytes, cut at a character.
+func lookupFinding(what, problems string) string {
+	s := "a lookup of the custody log store: the store's answer for the " + what +
+		" disagrees with the signed events, and was answered from a full scan of the log instead: " + problems
+	if len(s) > maxFindingBytes {
+		s = strings.ToValidUTF8(s[:maxFindingBytes], "") + "…"
+	}
+	return s
+}
+
+// maxFindingBytes bounds the reason of a lookup's integrity.failed: the
+// problems quote the store's columns, which whoever edited them chose.
+const maxFindingBytes = 2048
 
 // problems gathers what a verified read found wrong with a store's
 // answer, keeping the first few: a lookup edited to return every event of
@@ -310,6 +332,20 @@ func (v *Vault) storeContradicts(key, format string, args ...any) error {
 		// not that the finding is in the log.
 		return fmt.Errorf("%w (%w)", err, ErrLogHalted)
 	}
+	v.recordStoreFinding(key, "a read of the custody log store: "+why)
+	return err
+}
+
+// recordStoreFinding records reason in the custody log (integrity.failed,
+// actor system, naming no item), from a goroutine of its own since the
+// read that found it may hold what an append waits for: once for each
+// key (what was found and where, not counts, which move as the log
+// grows), at most maxStoreFindings in a run of the server, and not while
+// the log is halted (nothing can be recorded).
+func (v *Vault) recordStoreFinding(key, reason string) {
+	if v.log.Halted() != nil {
+		return
+	}
 	v.storeMu.Lock()
 	first := !v.storeFindings[key] && len(v.storeFindings) < maxStoreFindings
 	if first {
@@ -320,9 +356,8 @@ func (v *Vault) storeContradicts(key, format string, args ...any) error {
 	}
 	v.storeMu.Unlock()
 	if first {
-		v.recordLater(sequencer.Draft{Type: TypeIntegrityFailed, Actor: System, Data: IntegrityFailed{Reason: "a read of the custody log store: " + why}})
+		v.recordLater(sequencer.Draft{Type: TypeIntegrityFailed, Actor: System, Data: IntegrityFailed{Reason: reason}})
 	}
-	return err
 }
 
 // maxStoreFindings bounds the store findings recorded in a run of the

@@ -426,7 +426,7 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 	}
 	_, err = v.append(ctx, sequencer.Draft{Type: TypeRequestOpened, Actor: who.actor(), Case: r.Case, Check: check,
 		Data: RequestOpened{Request: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, Params: b,
-			Expires: r.Expires.Format(time.RFC3339), InvitationSHA256: r.invitationHalf, Reason: r.Reason}})
+			Expires: r.Expires.Format(time.RFC3339), InvitationSHA256: r.invitationHalf, Reason: r.Reason, ClientCAs: who.clientCAs()}})
 	if err != nil {
 		return nil, v.refusedAs(ctx, who, r.Kind, r.target(), err)
 	}

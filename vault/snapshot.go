@@ -154,7 +154,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 38: the identity sources a request's asker signed in through
 // (Request.via), whose retirement voids it.
 // Version 39: the same of a destruction request (DestructionRequest.Via),
-// and the retired source that voided one (DestructionRequest.Retired).
+// and the retired source that voided one (DestructionRequest.Retired);
+// for a request asked with a client certificate, its CAs the request
+// records (client_ca_sha256).
 const stateVersion = 39
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC

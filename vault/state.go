@@ -921,7 +921,7 @@ func applyDestructionRequested(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	c.Requests[d.Request] = DestructionRequest{DestructionRequested: d, By: ev.Actor.Person, At: ev.Timestamp(), Via: s.sessionSources(ev.Actor)}
+	c.Requests[d.Request] = DestructionRequest{DestructionRequested: d, By: ev.Actor.Person, At: ev.Timestamp(), Via: s.requestSources(ev.Actor, d.ClientCAs)}
 	return nil
 }
 

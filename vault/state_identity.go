@@ -252,7 +252,7 @@ func applyRequestOpened(s *State, ev *events.Event) error {
 	}
 	s.requests[d.Request] = &Request{ID: d.Request, Kind: d.Kind, Case: d.Case, Person: d.Person, Params: d.Params,
 		By: ev.Actor.Person, ByRole: ev.Actor.Role, Opened: ev.Timestamp(), Expires: exp, invitationHalf: d.InvitationSHA256, Reason: d.Reason,
-		via: s.sessionSources(ev.Actor)}
+		via: s.requestSources(ev.Actor, d.ClientCAs)}
 	// Requests that ended unanswered leave the state once expired.
 	now := ev.Timestamp()
 	for id, r := range s.requests {

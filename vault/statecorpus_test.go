@@ -55,6 +55,7 @@ var stateCorpusTests = []string{
 	"TestIdentitySourcesSignInOnceAccepted",
 	"TestIdentitySourceRetired",
 	"TestRequestsAskedThroughARetiredSourceAreVoid",
+	"TestRequestsAskedWithACertificateOfARetiredCAAreVoid",
 	"TestReportLifecycle",
 	"TestDestructionWhileAPackageIsBuilt",
 	"TestVotesCountWhileTheirVoterIsTrusted",

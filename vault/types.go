@@ -213,6 +213,11 @@ type RequestOpened struct {
 	// Reason is why the requester asks, as they typed it (optional);
 	// absent in events before requests carried one.
 	Reason string `json:"reason,omitempty"`
+	// ClientCAs are, for a request asked with a client certificate, the
+	// SHA-256 (hex) of each configured client CA its chains ran through
+	// (since 2026-12-07): retiring one voids the request, as retiring an
+	// OpenID source voids the requests asked in its sessions.
+	ClientCAs []string `json:"client_ca_sha256,omitempty"`
 }
 
 // RequestDecided records the approval of a custodian other than the
@@ -340,6 +345,9 @@ type DestructionRequested struct {
 	// time plus the default TTL (DefaultRequestTTL), never the TTL a
 	// server runs with later.
 	Expires string `json:"expires,omitempty"`
+	// ClientCAs are as RequestOpened's: for a request asked with a
+	// client certificate, the CAs its chains ran through.
+	ClientCAs []string `json:"client_ca_sha256,omitempty"`
 }
 
 // DestructionRejected records a destruction request ended unapproved: by

@@ -433,6 +433,24 @@ func TestEditedLookupColumnsAreNotTrusted(t *testing.T) {
 			}
 		}
 	}
+	// And the server put what it found on the record: the item's and
+	// the case's lookups, each once.
+	found := map[string]int{}
+	for _, ev := range evs {
+		var d struct {
+			Reason string `json:"reason"`
+		}
+		if ev.Type == "integrity.failed" && ev.DecodeData(&d) == nil && strings.HasPrefix(d.Reason, "a lookup of the custody log store: ") {
+			for _, key := range []string{"events naming " + idA + " ", "events naming C-1 "} {
+				if strings.Contains(d.Reason, key) {
+					found[key]++
+				}
+			}
+		}
+	}
+	if found["events naming "+idA+" "] != 1 || found["events naming C-1 "] != 1 {
+		t.Errorf("the edited lookups recorded as integrity.failed: %v", found)
+	}
 }
 
 // TestLostOrShortenedLogIsRefused: the vault remembers the largest

@@ -6,8 +6,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -287,5 +289,49 @@ func TestClientCertificateSignIn(t *testing.T) {
 	a := log.Events[0].Actor
 	if log.Events[0].Type != "case.opened" || a.Auth != "certificate" || len(a.Certificate) != 64 || !strings.Contains(a.Issuer, "Hotline Test CA") {
 		t.Fatalf("the act names %+v", log.Events[0])
+	}
+}
+
+// TestRetiredCAVoidsTheRequestsOfItsCertificates: a custodian's
+// certificate asks for a two-person decision and for a case's
+// destruction; two custodians retire the CA that issued it (a CA found
+// issuing certificates in custodians' names); what it asked can no
+// longer be approved, and the certificate signs no one in.
+func TestRetiredCAVoidsTheRequestsOfItsCertificates(t *testing.T) {
+	p := newPKI(t)
+	srvCert, srvKey, _ := p.issue("custos-server", true, time.Now().Add(24*time.Hour))
+	cardCert, cardKey, _ := p.issue("custodian", false, time.Now().Add(24*time.Hour))
+	s := newServer(t, "--tls-cert", srvCert, "--tls-key", srvKey, "--client-ca", filepath.Join(p.dir, "ca.pem"), "--local-accounts", "true")
+	s.runEnv = []string{"CUSTOS_CACERT=" + filepath.Join(p.dir, "ca.pem")}
+	work := t.TempDir()
+	card := func(args ...string) result {
+		return runWith(work, "", []string{"CUSTOS_SERVER=" + s.url, "CUSTOS_TOKEN=", "CUSTOS_CONFIG_DIR=" + t.TempDir(),
+			"CUSTOS_CACERT=" + filepath.Join(p.dir, "ca.pem"), "CUSTOS_CLIENT_CERT=" + cardCert, "CUSTOS_CLIENT_KEY=" + cardKey}, args...)
+	}
+	s.ok("investigator", work, "case", "open", "D-1", "--title", "to destroy")
+	asked := card("identity-source", "accept", "ca "+strings.Repeat("1", 64), "--reason", "asked with the card", "--json")
+	if asked.code != 0 {
+		t.Fatalf("a request asked with the card: %s", asked.stderr)
+	}
+	request := asked.json(t)["request"].(string)
+	destroy := card("case", "destroy", "D-1", "--order", "order 1/2026", "--reason", "asked with the card", "--json")
+	if destroy.code != 0 {
+		t.Fatalf("a destruction asked with the card: %s", destroy.stderr)
+	}
+	destruction := destroy.json(t)["request"].(string)
+
+	pemBytes, err := os.ReadFile(filepath.Join(p.dir, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(pemBytes)
+	sum := sha256.Sum256(block.Bytes)
+	retire := s.ok("custodian2", work, "identity-source", "retire", "ca "+hex.EncodeToString(sum[:]), "--reason", "the CA issued cards in custodians' names", "--json").json(t)
+	s.ok("custodian", work, "approve", retire["request"].(string))
+
+	s.refused("custodian2", work, "void", "approve", request)
+	s.refused("custodian2", work, "retired", "case", "approve-destruction", "D-1", destruction)
+	if r := card("whoami"); r.code == 0 {
+		t.Fatal("a certificate of the retired CA still signs in")
 	}
 }
