@@ -110,11 +110,25 @@ func describe(x *decoded) {
 	case "hashset.removed", "hashset.unused":
 		add("%s", Shown(d.Name))
 	case typeItemAccessed:
-		if d.Access != "" && d.Access != "view" {
+		switch d.Access {
+		case "", "view":
+			// Every access before 2026-12-07: the default label.
+		case "shown":
+			e.Action = "Shown in the vault's web viewer (plaintext sent to the person's browser to be shown, with no save offered)"
+		case "copy":
+			e.Action = "Copy sent (plaintext sent to the person as a file their computer keeps)"
+		default:
 			e.Action = "Opened (" + d.Access + ")"
 		}
 		if d.Override != "" {
-			e.Action = "Viewed, known material revealed explicitly"
+			switch d.Access {
+			case "shown":
+				e.Action = "Shown, known material revealed explicitly"
+			case "copy":
+				e.Action = "Copy sent, known material revealed explicitly"
+			default:
+				e.Action = "Viewed, known material revealed explicitly"
+			}
 			add("known material because %s", quoted(d.Override))
 		}
 	case typeAccessCompleted:

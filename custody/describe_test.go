@@ -59,6 +59,27 @@ func TestDescribeClauses(t *testing.T) {
 	}
 }
 
+// A court reads how the plaintext was sent: shown in the web viewer, or
+// as a copy the person's computer keeps; an access of before the two
+// were told apart says either.
+func TestDescribeShownOrCopy(t *testing.T) {
+	for access, want := range map[string]string{
+		"shown": "Shown in the vault's web viewer",
+		"copy":  "Copy sent",
+		"view":  "to view or to save",
+		"":      "to view or to save",
+	} {
+		action, _ := Describe(&events.Event{Type: "item.accessed", Data: json.RawMessage(`{"purpose":"review","access":"` + access + `"}`)})
+		if !strings.Contains(action, want) {
+			t.Errorf("access %q: %q, want %q in it", access, action, want)
+		}
+		action, _ = Describe(&events.Event{Type: "item.accessed", Data: json.RawMessage(`{"purpose":"review","access":"` + access + `","override":"a match"}`)})
+		if !strings.Contains(action, "known material revealed explicitly") || (access == "copy") != strings.HasPrefix(action, "Copy sent") {
+			t.Errorf("access %q with the override: %q", access, action)
+		}
+	}
+}
+
 // A court reads, from the record alone, that known material was revealed
 // on purpose and why it counted as known, and what a deposit matched.
 func TestDescribeHotlineFacts(t *testing.T) {

@@ -48,7 +48,28 @@ type RevealRequest struct {
 	Item        string
 	Purpose     string
 	RevealKnown bool
+	// ShownIf, when set, says whether the vault's web viewer shows an
+	// item of the media its deposit record holds (nil: unknown media):
+	// the access is then recorded as AccessShown, not AccessCopy. Nil
+	// for every other reader (the API hands the plaintext to a program,
+	// which may keep it).
+	ShownIf func(*MediaInfo) bool
 }
+
+// How an item.accessed records the plaintext was sent (ItemAccessed.Access,
+// docs/custody-log.md section 5).
+const (
+	// AccessShown: shown in the vault's web viewer, which offers no way
+	// to save it (since 2026-12-07).
+	AccessShown = "shown"
+	// AccessCopy: sent as a file the person's program or browser keeps:
+	// the command line's custos get, any API client, a web download
+	// (since 2026-12-07).
+	AccessCopy = "copy"
+	// AccessView is what every access recorded before 2026-12-07 says:
+	// sent to the person, to view or to save.
+	AccessView = "view"
+)
 
 // Open authorises and records an access to an item, then opens its
 // plaintext stream; see OpenItem. Known material is refused unless
@@ -126,8 +147,12 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 			return refused(ErrConflict, "whether item %s is known material changed while the access was decided (now: %s); repeat the request", itemID, orNot(k))
 		}
 	}
+	access := AccessCopy
+	if req.ShownIf != nil && req.ShownIf(rec.Media) {
+		access = AccessShown
+	}
 	d := sequencer.Draft{Type: TypeItemAccessed, Actor: who.actor(), Case: it.Case, Item: itemID,
-		Data: ItemAccessed{Purpose: purpose, Access: "view", Override: known}}
+		Data: ItemAccessed{Purpose: purpose, Access: access, Override: known}}
 	d.Check = func(ahead []*events.Event) error {
 		for _, ev := range ahead {
 			if knownMayChange(ev) {

@@ -460,7 +460,12 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			if !exp.IsZero() && r.requestTTL > 0 && exp.Sub(now) > r.requestTTL+expirySlack {
 				return r.broken(ev, "case %s's destruction request %s lasts until %s, longer than the request TTL of %s the vault's last start recorded", ev.Case, d.Request, d.Expires, r.requestTTL)
 			}
-			c.requests[d.Request] = &ruleDestruction{by: strings.Clone(ev.Actor.Person), expires: exp, via: r.askedThrough(ev, d.ClientCAs)}
+			dr := &ruleDestruction{by: strings.Clone(ev.Actor.Person), expires: exp, via: r.askedThrough(ev, d.ClientCAs)}
+			dr.retired = r.identity.retiredOf(dr.via)
+			c.requests[d.Request] = dr
+			if dr.retired != "" {
+				return r.broken(ev, "case %s's destruction request %s was asked by %s signed in through the identity source %s, which two custodians had retired: it signs no one in", ev.Case, d.Request, dr.by, dr.retired)
+			}
 		}
 	case TypeDestructionRejected:
 		if d, err := data[DestructionRejected](ev); err == nil {

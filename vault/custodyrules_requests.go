@@ -266,6 +266,7 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 	}
 	q := &ruleRequest{kind: d.Kind, caseID: d.Case, target: d.Person, by: strings.Clone(ev.Actor.Person), byRole: strings.Clone(ev.Actor.Role), expires: exp, params: d.Params}
 	q.via = r.askedThrough(ev, d.ClientCAs)
+	q.retired = r.identity.retiredOf(q.via)
 	if d.Kind == KindHashSetImport || d.Kind == KindHashSetRemove {
 		var p struct {
 			Name string `json:"name"`
@@ -283,6 +284,9 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 		return r.broken(ev, "request %s (%s) was opened %s", d.Request, d.Kind, why)
 	}
 	switch {
+	case q.retired != "":
+		// Kept, void: its approval is a finding too.
+		return r.broken(ev, "request %s (%s) was asked by %s signed in through the identity source %s, which two custodians had retired: it signs no one in", d.Request, d.Kind, ev.Actor.Person, q.retired)
 	case caseKinds[d.Kind] && d.Case == "":
 		return r.broken(ev, "request %s (%s) names no case", d.Request, d.Kind)
 	case personKinds[d.Kind] && q.target == "":

@@ -463,6 +463,52 @@ func TestExposureLimitWarns(t *testing.T) {
 	}
 }
 
+// An access is recorded as shown only where the reader says the vault's
+// viewer shows the item's media (RevealRequest.ShownIf), as a copy
+// otherwise; both count in the person's exposure, live and replayed.
+func TestAccessRecordsShownOrCopy(t *testing.T) {
+	h := newHotline(t)
+	id := h.deposit(t, h.a1, "f.bin", []byte("content"), "").ID
+	for _, shown := range []func(*MediaInfo) bool{nil, func(*MediaInfo) bool { return false }, func(*MediaInfo) bool { return true }} {
+		r, err := h.v.Open(h.ctx, h.a1, RevealRequest{Item: id, Purpose: "assessment", ShownIf: shown})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, r)
+		if err := r.Finish(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, ev := range h.eventsOf(t, TypeItemAccessed) {
+		var d ItemAccessed
+		if err := ev.DecodeData(&d); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, d.Access)
+	}
+	if !slices.Equal(got, []string{AccessCopy, AccessCopy, AccessShown}) {
+		t.Fatalf("accesses recorded as %q", got)
+	}
+	live, err := h.v.Exposure(h.ctx, h.a1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.v.Close()
+	v2, err := Open(h.ctx, h.v.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	replayed, err := v2.Exposure(h.ctx, h.a1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.Today.Items != 3 || replayed.Today.Items != 3 {
+		t.Errorf("exposure counts %d accesses live, %d replayed; want 3", live.Today.Items, replayed.Today.Items)
+	}
+}
+
 // TestReportHistoryShowsNotesAndReopenings: a report's readers see what
 // happened to it, as the log records it: the assessment's note, a
 // notice's acknowledgement note, the closing with its reason and note,

@@ -498,7 +498,7 @@ func (v *Vault) EndSession(ctx context.Context, who Principal) error {
 // person or a session, so that a decision about who may act waits for it.
 func touchesPersons(ahead []*events.Event) bool {
 	for _, ev := range ahead {
-		if strings.HasPrefix(ev.Type, "person.") || strings.HasPrefix(ev.Type, "session.") || ev.Type == TypeRequestApproved {
+		if strings.HasPrefix(ev.Type, "person.") || strings.HasPrefix(ev.Type, "session.") || ev.Type == TypeRequestApproved || ev.Type == TypeIdentitySourceRetired {
 			return true
 		}
 	}
@@ -534,11 +534,32 @@ func (v *Vault) standing(d sequencer.Draft) func(ahead []*events.Event) error {
 		case a.Session != "" && !v.state.sessionLive(a.Session):
 			return refusedOn(ErrForbidden, GroundsCredentials, "the session ended")
 		}
+		// A request asked with a client certificate records its CAs,
+		// which a retirement voids it by: one authenticated just before
+		// a CA's retirement and recorded after it would never be void.
+		for _, ca := range recordedCAs(d.Data) {
+			if v.state.sourceRetired(CASource(ca)) {
+				return refusedOn(ErrForbidden, GroundsCredentials, "the client CA whose certificate's SHA-256 is %s was retired by two custodians: its certificates sign no one in", ca)
+			}
+		}
 		if own != nil {
 			return own(ahead)
 		}
 		return nil
 	}
+}
+
+// recordedCAs are the client CAs a request's data records (its asker's
+// certificate's: RequestOpened.ClientCAs, DestructionRequested.ClientCAs),
+// none for other data.
+func recordedCAs(data any) []string {
+	switch d := data.(type) {
+	case RequestOpened:
+		return d.ClientCAs
+	case DestructionRequested:
+		return d.ClientCAs
+	}
+	return nil
 }
 
 // append appends drafts, each held to its actor's standing (see

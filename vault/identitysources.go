@@ -364,19 +364,27 @@ func (s *State) requestSources(a events.Actor, cas []string) []string {
 }
 
 // certificateSources are the identity sources of a client certificate
-// whose chains ran through the CAs cas (SHA-256, hex): at most
-// maxRecordedCAs, as a request records them.
+// whose chains ran through the CAs cas (SHA-256, hex), every one a
+// request records (the server's configured bundle bounds them).
 func certificateSources(cas []string) []string {
 	var out []string
-	for _, ca := range cas[:min(len(cas), maxRecordedCAs)] {
+	for _, ca := range cas {
 		out = append(out, CASource(strings.Clone(ca)))
 	}
 	return out
 }
 
-// maxRecordedCAs bounds the CAs a request's record is read for: a chain
-// runs through a few.
-const maxRecordedCAs = 16
+// retiredOf is the first of srcs retired and not accepted since, or "":
+// a request recorded as asked through one (a server that did not check,
+// or a race the vault's standing check refuses) is void from its start.
+func (i *identitySources) retiredOf(srcs []string) string {
+	for _, src := range srcs {
+		if _, ok := i.Retired[src]; ok {
+			return src
+		}
+	}
+	return ""
+}
 
 // sessionSources are the identity sources the OpenID session a acts in
 // went through (none for other sign-ins, or a session not held).

@@ -143,12 +143,7 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 	v.logger.Error("the custody log store's lookups (its case and item columns, or a lookup file beside it) disagree with the signed events; answering from a full scan. "+
 		"Run `custos audit verify` (`--store` while the log is halted or the server stopped): if it finds the log whole, only the store's derived lookup data was altered (docs/operations.md, \"Lookup data\")",
 		"key", key, "problems", bad.String())
-	// Nothing the vault does makes a lookup disagree (a record is in the
-	// tree before the store holds it, and the replay counts an event
-	// only once it is durable): whoever edited the store's lookup data
-	// is on the record, as a read that found the log's own events
-	// altered is.
-	v.recordStoreFinding("lookup "+kind.events(key), lookupFinding(kind.events(key), bad.String()))
+
 	// The scan must itself be whole (readWhole), with as many events
 	// naming key as the replay counted; otherwise the answer is an
 	// integrity error, never a partial history.
@@ -168,6 +163,14 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 	if counted != want.n {
 		return v.storeContradicts("count "+kind.events(key), "the log store holds %d %s, the verified log has %d", counted, kind.events(key), want.n)
 	}
+	// Nothing the vault does makes a lookup disagree (a record is in the
+	// tree before the store holds it, and the replay counts an event
+	// only once it is durable): whoever edited the store's lookup data
+	// is on the record, as a read that found the log's own events
+	// altered is. Only once the store answered the whole scan: a lookup
+	// that failed while the store itself was unreachable is an outage,
+	// which the scan's own error says.
+	v.recordStoreFinding(&v.lookupFindings, kind.events(key), lookupFinding(kind.events(key), bad.String()))
 	return nil
 }
 
@@ -332,7 +335,7 @@ func (v *Vault) storeContradicts(key, format string, args ...any) error {
 		// not that the finding is in the log.
 		return fmt.Errorf("%w (%w)", err, ErrLogHalted)
 	}
-	v.recordStoreFinding(key, "a read of the custody log store: "+why)
+	v.recordStoreFinding(&v.storeFindings, key, "a read of the custody log store: "+why)
 	return err
 }
 
@@ -340,19 +343,22 @@ func (v *Vault) storeContradicts(key, format string, args ...any) error {
 // actor system, naming no item), from a goroutine of its own since the
 // read that found it may hold what an append waits for: once for each
 // key (what was found and where, not counts, which move as the log
-// grows), at most maxStoreFindings in a run of the server, and not while
-// the log is halted (nothing can be recorded).
-func (v *Vault) recordStoreFinding(key, reason string) {
+// grows), at most maxStoreFindings of each kind (budget: the findings of
+// reads, or of lookups) in a run of the server, and not while the log is
+// halted (nothing can be recorded).
+func (v *Vault) recordStoreFinding(budget *map[string]bool, key, reason string) {
 	if v.log.Halted() != nil {
 		return
 	}
 	v.storeMu.Lock()
-	first := !v.storeFindings[key] && len(v.storeFindings) < maxStoreFindings
+	seen := *budget
+	first := !seen[key] && len(seen) < maxStoreFindings
 	if first {
-		if v.storeFindings == nil {
-			v.storeFindings = map[string]bool{}
+		if seen == nil {
+			seen = map[string]bool{}
+			*budget = seen
 		}
-		v.storeFindings[key] = true
+		seen[key] = true
 	}
 	v.storeMu.Unlock()
 	if first {

@@ -156,7 +156,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 39: the same of a destruction request (DestructionRequest.Via),
 // and the retired source that voided one (DestructionRequest.Retired);
 // for a request asked with a client certificate, its CAs the request
-// records (client_ca_sha256).
+// records (client_ca_sha256); a request recorded as asked through a
+// source retired already is void from its start; every access
+// (view, shown or copy) counts in its person's exposure.
 const stateVersion = 39
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC

@@ -921,7 +921,11 @@ func applyDestructionRequested(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	c.Requests[d.Request] = DestructionRequest{DestructionRequested: d, By: ev.Actor.Person, At: ev.Timestamp(), Via: s.requestSources(ev.Actor, d.ClientCAs)}
+	r := DestructionRequest{DestructionRequested: d, By: ev.Actor.Person, At: ev.Timestamp(), Via: s.requestSources(ev.Actor, d.ClientCAs)}
+	if src := s.identity.retiredOf(r.Via); src != "" {
+		r.Void, r.VoidAt, r.Retired = true, r.At, src
+	}
+	c.Requests[d.Request] = r
 	return nil
 }
 

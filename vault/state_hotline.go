@@ -584,7 +584,7 @@ func (h *hotlineState) noteDeposit(it *Item, m *MediaInfo) {
 // noteAccess counts a reveal in its person's exposure of the day; under
 // the lock, from applyItemAccessed.
 func (h *hotlineState) noteAccess(ev *events.Event, it *Item, d ItemAccessed) {
-	if d.Access != "view" || ev.Actor.Person == "" {
+	if !slices.Contains([]string{AccessView, AccessShown, AccessCopy}, d.Access) || ev.Actor.Person == "" {
 		return
 	}
 	days := h.exposure[ev.Actor.Person]

@@ -253,6 +253,9 @@ func applyRequestOpened(s *State, ev *events.Event) error {
 	s.requests[d.Request] = &Request{ID: d.Request, Kind: d.Kind, Case: d.Case, Person: d.Person, Params: d.Params,
 		By: ev.Actor.Person, ByRole: ev.Actor.Role, Opened: ev.Timestamp(), Expires: exp, invitationHalf: d.InvitationSHA256, Reason: d.Reason,
 		via: s.requestSources(ev.Actor, d.ClientCAs)}
+	if r := s.requests[d.Request]; s.identity.retiredOf(r.via) != "" {
+		r.void, r.voidAt = true, ev.Timestamp()
+	}
 	// Requests that ended unanswered leave the state once expired.
 	now := ev.Timestamp()
 	for id, r := range s.requests {

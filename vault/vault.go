@@ -205,6 +205,10 @@ type Vault struct {
 	// store does not hold the log's events, recorded (storeContradicts).
 	storeMu       sync.Mutex
 	storeFindings map[string]bool
+	// lookupFindings are those of lookups that disagreed with the signed
+	// events (readNamed), recorded the same way under a budget of their
+	// own: edited lookups must not use up the one of edited events.
+	lookupFindings map[string]bool
 	// refusals bounds signed-in persons' refusals (refusals.go).
 	refusals            *refusalBudget
 	stopRefusals        chan struct{}

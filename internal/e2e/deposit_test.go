@@ -553,6 +553,24 @@ func TestGetChecksItsOutputFirst(t *testing.T) {
 			t.Fatalf("an access was recorded for a copy that could not be written: event %d", ev.Seq)
 		}
 	}
+	// A copy that is written is recorded as a copy, and the audit's
+	// timeline says so in words.
+	s.ok("investigator", work, "get", id, "--purpose", "a copy to examine", "-o", filepath.Join(work, "copy"))
+	var accesses []string
+	for _, ev := range logEvents(t, s) {
+		var d struct {
+			Access string `json:"access"`
+		}
+		if ev.Type == "item.accessed" && ev.DecodeData(&d) == nil {
+			accesses = append(accesses, d.Access)
+		}
+	}
+	if len(accesses) != 1 || accesses[0] != "copy" {
+		t.Fatalf("custos get recorded accesses %q, want one copy", accesses)
+	}
+	if tl := s.ok("auditor", work, "audit", "log", "--item", id).stdout; !strings.Contains(tl, "Copy sent") {
+		t.Fatalf("the item's timeline does not say a copy was sent:\n%s", tl)
+	}
 	v := s.ok("auditor", work, "audit", "verify", "--json").json(t)
 	if len(v["root"].(string)) != 64 || v["root_base64"] == "" {
 		t.Fatalf("audit verify root: %v", v)

@@ -247,7 +247,7 @@ func TestBrowserViewerWelfare(t *testing.T) {
 	}
 	testenv.Screenshot(t, ctx, "item-revealed-protected")
 	acc := bv.accesses(t, item)
-	if len(acc) != 1 || acc[0].Purpose != "classification of report R-7" {
+	if len(acc) != 1 || acc[0].Purpose != "classification of report R-7" || acc[0].Access != vault.AccessShown {
 		t.Fatalf("accesses recorded: %+v", acc)
 	}
 	if bytesSent.Load() != 1 || eventBeforeBytes.Load() != 1 {
@@ -283,6 +283,31 @@ func TestBrowserVideoStartsMuted(t *testing.T) {
 		t.Fatalf("the video element is %v", state)
 	}
 	testenv.Screenshot(t, ctx, "video")
+	// The test's video plays in no browser: the page says so and offers
+	// no file of what was sent to be shown; its button now downloads a
+	// copy, recorded as one (the first access was recorded as shown).
+	run(t, ctx, chromedp.WaitVisible(`//p[@id="view-status"][contains(., "cannot be played")]`))
+	if n := value(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#view-status a').length`)); n != 0 {
+		t.Fatalf("the page offers %d links to save what was sent to be shown", n)
+	}
+	if b := text(t, ctx, "#reveal button[type=submit]"); b != "Download" {
+		t.Fatalf("the form's button after an unplayable video: %q", b)
+	}
+	run(t, ctx, chromedp.Click(chromedp.CSS("#reveal button[type=submit]")))
+	var access []string
+	for deadline := time.Now().Add(20 * time.Second); len(access) < 2 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		access = access[:0]
+		for _, ev := range bv.events(t, vault.TypeItemAccessed) {
+			var a vault.ItemAccessed
+			if err := json.Unmarshal(ev.Data, &a); err != nil {
+				t.Fatal(err)
+			}
+			access = append(access, a.Access)
+		}
+	}
+	if len(access) != 2 || access[0] != vault.AccessShown || access[1] != vault.AccessCopy {
+		t.Fatalf("the accesses recorded: %q, want shown then copy", access)
+	}
 }
 
 // revealVideo deposits a small MP4 into caseID as inv, signs inv in,

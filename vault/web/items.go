@@ -70,8 +70,16 @@ func (h *Handler) reveal(w http.ResponseWriter, r *http.Request, s *session) err
 		return err
 	}
 	known := r.PostForm.Get("reveal_known")
+	// Recorded as shown (not as a copy) only where the page's script
+	// asked for it to show in the viewer (viewer=yes), which offers no
+	// save, and the content is of a kind it shows: without script the
+	// answer is a download, which the browser keeps.
+	var shownIf func(*vault.MediaInfo) bool
+	if r.PostForm.Get("viewer") == "yes" {
+		shownIf = func(m *vault.MediaInfo) bool { show, _ := viewable(m); return show != "" }
+	}
 	rev, err := h.v.Open(r.Context(), s.who, vault.RevealRequest{Item: r.PathValue("item"),
-		Purpose: strings.TrimSpace(r.PostForm.Get("purpose")), RevealKnown: known == "yes"})
+		Purpose: strings.TrimSpace(r.PostForm.Get("purpose")), RevealKnown: known == "yes", ShownIf: shownIf})
 	if err != nil {
 		return err
 	}

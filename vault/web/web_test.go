@@ -215,6 +215,45 @@ func TestRevealAnswerHeaders(t *testing.T) {
 	}
 }
 
+// TestRevealRecordsShownOrCopy: a reveal is recorded as shown only where
+// the page's script shows it in the viewer (viewer=yes) and the vault's
+// probe found content the viewer shows; a download, a page without
+// script, or content the viewer never shows (whatever the form says) is
+// recorded as a copy.
+func TestRevealRecordsShownOrCopy(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, nil)
+	bv.openCase(t, "SC-1")
+	var png bytes.Buffer
+	if err := pngpkg.Encode(&png, image.NewGray(image.Rect(0, 0, 4, 4))); err != nil {
+		t.Fatal(err)
+	}
+	c := newWebClient(t, base, nil)
+	c.signIn(bv.creds["inv"])
+	for _, tc := range []struct {
+		name, viewer, want string
+		body               []byte
+	}{
+		{"photo.png", "yes", vault.AccessShown, png.Bytes()},
+		{"photo.png", "", vault.AccessCopy, png.Bytes()},
+		{"photo.png", "true", vault.AccessCopy, png.Bytes()},
+		{"page.html", "yes", vault.AccessCopy, []byte("<p>a page</p>")},
+		{"claims.png", "yes", vault.AccessCopy, []byte("not an image at all")},
+	} {
+		id := bv.deposit(t, "SC-1", tc.name, tc.body)
+		form := url.Values{"purpose": {"mode check"}, "csrf": {c.csrf("/app/items/" + id)}}
+		if tc.viewer != "" {
+			form.Set("viewer", tc.viewer)
+		}
+		if resp, _ := c.do("POST", "/app/items/"+id+"/reveal", form); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s, viewer=%q: %d", tc.name, tc.viewer, resp.StatusCode)
+		}
+		if acc := bv.accesses(t, id); len(acc) != 1 || acc[0].Access != tc.want {
+			t.Errorf("%s, viewer=%q: recorded %+v, want access %q", tc.name, tc.viewer, acc, tc.want)
+		}
+	}
+}
+
 // TestDownloadName: a downloaded item is named by its id, never by the
 // name its depositor chose, with an extension only for what the vault's
 // probe found to be an image or a video a viewer shows.

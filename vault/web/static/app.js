@@ -362,8 +362,12 @@
       ev.preventDefault();
       release();
       status.textContent = '…';
+      var body = new URLSearchParams(new FormData(form));
+      // Shown in the viewer, which offers no save: recorded as shown.
+      // Anything else is a download, recorded as a copy.
+      if (form.dataset.show === 'image' || form.dataset.show === 'video') body.set('viewer', 'yes');
       fetch(form.action, {
-        method: 'POST', body: new URLSearchParams(new FormData(form)), credentials: 'same-origin',
+        method: 'POST', body: body, credentials: 'same-origin',
         headers: { 'Accept': 'application/json, application/octet-stream' }, cache: 'no-store'
       }).then(function (resp) {
         if (!resp.ok) {
@@ -400,16 +404,14 @@
           }
           media.className = 'protected';
           media.id = 'evidence';
-          var blob = r.blob;
           media.addEventListener('error', function () {
-            // Not a format this browser plays: say so, and offer the file.
+            // Not a format this browser plays: say so. What was sent to
+            // be shown is not offered as a file (it was recorded as
+            // shown); the form now downloads a copy, recorded as one.
+            form.dataset.show = '';
+            var button = form.querySelector('button[type="submit"]');
+            if (button) button.textContent = msg('download');
             status.textContent = msg('unplayable');
-            var a = document.createElement('a');
-            a.textContent = msg('download');
-            a.href = URL.createObjectURL(new Blob([blob], { type: 'application/octet-stream' }));
-            a.download = form.action.split('/').slice(-2)[0];
-            status.appendChild(document.createTextNode(' '));
-            status.appendChild(a);
           });
           media.src = url;
           sharpen.setAttribute('aria-pressed', 'false');

@@ -1,0 +1,178 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// A certificate authenticated just before two custodians retire its CA
+// (the API authenticates it as an HTTP request begins, and its body may
+// take a while) asks for a decision recorded after the retirement: the
+// request is refused at its position, as an OpenID session's act is
+// once its session ended, and nothing waits for an approver.
+func TestCertificateCheckedAgainstRetirementsAtTheRequestsPosition(t *testing.T) {
+	ctx := context.Background()
+	v, _ := openTestVaultDir(t, withTestSources)
+	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
+	openCases(t, v, cs["inv"], "C-1")
+	id := ExternalIdentity{Kind: "certificate", Name: "c1", Issuer: "CN=Unit CA", Subject: "CN=c1", Fingerprint: strings.Repeat("cd", 32), CAs: []string{testCASHA256}}
+	card, err := v.AuthenticateCertificate(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retire, err := v.RetireIdentitySource(ctx, cs["c2"], CASource(testCASHA256), "the CA issued certificates in custodians' names")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, cs["c3"], retire.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.AuthenticateCertificate(id); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("a certificate of the retired CA: %v", err)
+	}
+	if _, err := v.AcceptIdentitySource(ctx, card, CASource(strings.Repeat("1", 64)), "asked after the retirement"); !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "retired") {
+		t.Errorf("a request recorded after its certificate's CA was retired: %v", err)
+	}
+	if _, err := v.RequestDestruction(ctx, card, "C-1", "order 1/2026", "asked after the retirement"); !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "retired") {
+		t.Errorf("a destruction request recorded after its certificate's CA was retired: %v", err)
+	}
+	if p := v.state.pendingDestructions(); len(p) != 0 {
+		t.Errorf("destruction requests waiting: %+v", p)
+	}
+}
+
+// A request records every CA its certificate's chains ran through, and
+// the retirement of any one voids it: the CA that sorts last among many
+// (an operator's bundle padded with CA certificates of their own) too.
+func TestRetiringAnyOfManyRecordedCAsVoids(t *testing.T) {
+	ctx := context.Background()
+	var cas []string
+	for i := range 20 {
+		cas = append(cas, fmt.Sprintf("%02x", i)+strings.Repeat("0", 62))
+	}
+	last := cas[len(cas)-1]
+	v, _ := openTestVaultDir(t, withTestSources, func(c *Config) { c.SignIn.ClientCASHA256 = slices.Clone(cas) })
+	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
+	openCases(t, v, cs["inv"], "C-1")
+	card, err := v.AuthenticateCertificate(ExternalIdentity{Kind: "certificate", Name: "c1", Issuer: "CN=Unit CA", Subject: "CN=c1",
+		Fingerprint: strings.Repeat("cd", 32), CAs: cas})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := v.AcceptIdentitySource(ctx, card, CASource(strings.Repeat("1", 64)), "asked through 20 CAs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr, err := v.RequestDestruction(ctx, card, "C-1", "order 1/2026", "asked through 20 CAs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	retire, err := v.RetireIdentitySource(ctx, cs["c2"], CASource(last), "this CA issued certificates in custodians' names")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, cs["c3"], retire.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, cs["c2"], req.ID); !errors.Is(err, ErrConflict) {
+		t.Errorf("a request asked through the retired 20th CA: %v", err)
+	}
+	if _, err := v.ApproveDestruction(ctx, cs["c2"], "C-1", dr); !errors.Is(err, ErrConflict) {
+		t.Errorf("a destruction asked through the retired 20th CA: %v", err)
+	}
+}
+
+// The findings of edited lookups have a budget of their own: a database
+// administrator who edits the lookups of many cases does not use up the
+// one of edited events, whose next finding is still recorded.
+func TestLookupFindingsLeaveEditedEventsOnTheRecord(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"aud": RoleAuditor, "inv": RoleInvestigator})
+	var ids []string
+	for i := range maxStoreFindings + 2 {
+		ids = append(ids, fmt.Sprintf("F-%d", i))
+	}
+	openCases(t, v, p["inv"], ids...)
+	real := v.cfg.Log
+	v.cfg.Log = &editedLookups{Store: real, omit: func(events.Record) bool { return true }}
+	for _, id := range ids {
+		if err := v.Timeline(ctx, p["aud"], id, "", func(events.Record, *events.Event) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f := lookupFindings(t, v); len(f) != maxStoreFindings {
+		t.Fatalf("%d lookup findings recorded, want the budget's %d", len(f), maxStoreFindings)
+	}
+	last := v.log.Size() - 1
+	var orig []byte
+	real.Read(ctx, last, func(r events.Record) error { orig = r.Bytes; return errStopRead })
+	v.cfg.Log = forgedRead{Store: real, seq: last, bytes: append(slices.Clone(orig[:len(orig)-2]), 'x', orig[len(orig)-1])}
+	if _, err := v.EventTime(ctx, p["aud"], last); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("an edited event: %v", err)
+	}
+	v.cfg.Log = real
+	v.laterRun.Wait()
+	if n := storeFindings(t, v); n != 1 {
+		t.Errorf("the edited event's finding recorded %d times, want once", n)
+	}
+}
+
+// In the audit's rules, a request recorded as asked through a source
+// already retired (in an OpenID session the retirement ended, within
+// the week an ended session's records may still come; with a
+// certificate of a retired CA) is a finding, and so is its approval: a
+// server that did not check passes no audit.
+func TestCustodyRulesRequestAskedAfterItsSourcesRetirement(t *testing.T) {
+	check := identityRules(t)
+	if err := check(TypeServerStarted, system, map[string]string{"session_ttl": "720h0m0s", "request_ttl": "72h0m0s",
+		startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: testKey,
+		"oidc_client_id": testClient, "oidc_claim": "sub", "client_ca_sha256": testCASHA256}); err != nil {
+		t.Fatal(err)
+	}
+	c1 := events.Actor{Person: "c1", Role: RoleCustodian, Auth: "oidc", Issuer: testIssuer, Subject: "s", Session: "se_1"}
+	if err := check(TypeSessionOpened, c1, SessionOpened{Session: "se_1", TokenSHA256: strings.Repeat("a", 64),
+		Expires: base.Add(30 * 24 * time.Hour).Format(time.RFC3339), Key: testKey, ClientID: testClient, Claim: "sub"}); err != nil {
+		t.Fatal(err)
+	}
+	other := events.Actor{Person: "c2", Role: RoleCustodian, Auth: "local"}
+	var rb *RuleBroken
+	for _, src := range []string{OIDCKeySource(testIssuer, testKey), CASource(testCASHA256)} {
+		if err := check(TypeIdentitySourceRetired, other, IdentitySourceRetired{Source: src, Request: "rq_r" + src[:2], RequestedBy: "c3"}); err != nil && !errors.As(err, &rb) {
+			t.Fatal(err)
+		}
+	}
+	expires := base.Add(2 * 24 * time.Hour).Format(time.RFC3339)
+	card := events.Actor{Person: "c1", Role: RoleCustodian, Auth: "certificate", Issuer: "CN=Unit CA", Subject: "CN=c1", Certificate: strings.Repeat("cd", 32)}
+	for _, tc := range []struct {
+		id  string
+		who events.Actor
+		cas []string
+	}{{"rq_oidc", c1, nil}, {"rq_card", card, []string{testCASHA256}}} {
+		params, _ := json.Marshal(identitySourceParams{Source: CASource(strings.Repeat("f", 64))})
+		opened := check(TypeRequestOpened, tc.who, RequestOpened{Request: tc.id, Kind: KindIdentitySource, Params: params, Expires: expires, ClientCAs: tc.cas})
+		if !errors.As(opened, &rb) || !strings.Contains(rb.Reason, "had retired") {
+			t.Errorf("%s, asked through a source retired before: %v", tc.id, opened)
+		}
+		approval := check(TypeRequestApproved, other, RequestDecided{Request: tc.id, Kind: KindIdentitySource, RequestedBy: "c1"})
+		if !errors.As(approval, &rb) || !strings.Contains(rb.Reason, "retired") {
+			t.Errorf("the approval of %s: %v", tc.id, approval)
+		}
+		check(TypeIdentitySourceAccepted, other, map[string]string{"source": CASource(strings.Repeat("f", 64)), "request": tc.id, "requested_by": "c1"})
+	}
+	if err := check(TypeCaseOpened, card, inCase{"C-1", CaseOpened{Title: "t", Members: []string{"c1"}}}); err != nil && !errors.As(err, &rb) {
+		t.Fatal(err)
+	}
+	asked := check(TypeDestructionRequested, card, inCase{"C-1", DestructionRequested{Request: "dr_card", Order: "o", Reason: "r", Expires: expires, ClientCAs: []string{testCASHA256}}})
+	if !errors.As(asked, &rb) || !strings.Contains(rb.Reason, "had retired") {
+		t.Errorf("a destruction asked with a certificate of a CA retired before: %v", asked)
+	}
+}
