@@ -8,6 +8,23 @@ import (
 	"github.com/custos-vault/custos/events"
 )
 
+// SentText is how an item.accessed's access (docs/custody-log.md,
+// section 5) says the content was sent, in words: "to the web viewer"
+// (shown), "a copy" (copy), "to view or to save" (view, and accesses
+// that say nothing: before 2026-12-07 the two were not told apart);
+// another value is quoted as it is.
+func SentText(access string) string {
+	switch access {
+	case "shown":
+		return "to the web viewer"
+	case "copy":
+		return "a copy"
+	case "", "view":
+		return "to view or to save"
+	}
+	return quoted(access)
+}
+
 // describe fills an event's Action, Purpose and Details in words, from
 // its type and data (docs/custody-log.md, section 8). The Action is the
 // type's words in Labels unless a case below says more. An event of a type
@@ -110,20 +127,21 @@ func describe(x *decoded) {
 	case "hashset.removed", "hashset.unused":
 		add("%s", Shown(d.Name))
 	case typeItemAccessed:
+		e.Sent = SentText(d.Access)
 		switch d.Access {
 		case "", "view":
 			// Every access before 2026-12-07: the default label.
 		case "shown":
-			e.Action = "Shown in the vault's web viewer (plaintext sent to the person's browser to be shown, with no save offered)"
+			e.Action = "Sent to the vault's web viewer (plaintext sent at the request of the viewer page, which offers no save; the vault cannot tell whether the browser kept it)"
 		case "copy":
-			e.Action = "Copy sent (plaintext sent to the person as a file their computer keeps)"
+			e.Action = "Copy sent (plaintext sent to the person as a file their computer may keep)"
 		default:
-			e.Action = "Opened (" + d.Access + ")"
+			e.Action = "Opened (" + Shown(d.Access) + ")"
 		}
 		if d.Override != "" {
 			switch d.Access {
 			case "shown":
-				e.Action = "Shown, known material revealed explicitly"
+				e.Action = "Sent to the web viewer, known material revealed explicitly"
 			case "copy":
 				e.Action = "Copy sent, known material revealed explicitly"
 			default:
@@ -133,10 +151,10 @@ func describe(x *decoded) {
 		}
 	case typeAccessCompleted:
 		if d.Aborted != "" {
-			e.Action = "Viewing ended early"
-			add("the viewer did not receive the whole file: %s sent, then %s", Bytes(d.Bytes), quoted(d.Aborted))
+			e.Action = "Opening ended early"
+			add("the person's program did not receive the whole file: %s sent, then %s", Bytes(d.Bytes), quoted(d.Aborted))
 		} else {
-			e.Action = "Viewing completed"
+			e.Action = "Opening completed"
 			add("%s streamed, sha256 %s matched the deposit", Bytes(d.Bytes), Shown(d.SHA256))
 		}
 		if d.AccessEvent != "" {
@@ -529,7 +547,7 @@ var ActionWords = map[string]string{
 	"item.classify":              "classify the item",
 	"item.deposit":               "deposit evidence",
 	"deposit.skipped":            "record what a deposit skipped",
-	"item.get":                   "view the item's content",
+	"item.get":                   "be sent the item's content (to the web viewer, or as a copy)",
 	"item.list":                  "list the case's items (names and hashes, not content)",
 	"item.show":                  "see the item's description (not its content)",
 	"item.similar":               "look for images similar to the item",

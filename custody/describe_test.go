@@ -64,7 +64,7 @@ func TestDescribeClauses(t *testing.T) {
 // were told apart says either.
 func TestDescribeShownOrCopy(t *testing.T) {
 	for access, want := range map[string]string{
-		"shown": "Shown in the vault's web viewer",
+		"shown": "Sent to the vault's web viewer",
 		"copy":  "Copy sent",
 		"view":  "to view or to save",
 		"":      "to view or to save",

@@ -233,6 +233,9 @@ type Event struct {
 	Auth  string
 	// Purpose is the purpose the actor stated, or "".
 	Purpose string
+	// Sent is, for an item.accessed, how the content was sent, in words
+	// (SentText: "a copy", "to the web viewer"), or "".
+	Sent string
 	// Details are further facts in words ("for prosecutor, package
 	// pk_...", "sha256 3a7b... matched the deposit"), or "".
 	Details string

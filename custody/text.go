@@ -103,7 +103,7 @@ func Text(r *Record) []byte {
 	for _, o := range openers {
 		line("  %s: %s", PersonText(o.Person), Count(len(o.Openings), "time"))
 		for _, op := range o.Openings {
-			line("    Event %d  %s  item %s (%s)", op.Seq, TimeText(op.Time), op.Item, op.Name)
+			line("    Event %d  %s  item %s (%s), sent %s", op.Seq, TimeText(op.Time), op.Item, op.Name, op.Sent)
 			line("      Purpose: %s", Shown(op.Purpose))
 		}
 	}

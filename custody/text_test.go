@@ -123,8 +123,8 @@ func TestWhoWasSentTheEvidence(t *testing.T) {
 			{Seq: 12, Type: "item.access.completed", Actor: ben},
 		}},
 		{ID: "it_2", Name: "IMG_0001.png", Chain: []Event{
-			{Seq: 5, Type: "item.accessed", Actor: ana, Purpose: "classify"},
-			{Seq: 20, Type: "item.accessed", Actor: ben, Purpose: "compare\nwith the chat"},
+			{Seq: 5, Type: "item.accessed", Actor: ana, Purpose: "classify", Sent: SentText("shown")},
+			{Seq: 20, Type: "item.accessed", Actor: ben, Purpose: "compare\nwith the chat", Sent: SentText("copy")},
 		}},
 	}}
 	o := Openers(r)
@@ -134,7 +134,7 @@ func TestWhoWasSentTheEvidence(t *testing.T) {
 	}
 	text := string(Text(r))
 	section := text[strings.Index(text, "WHO WAS SENT THE EVIDENCE, AND WHY"):strings.Index(text, "\nITEMS\n")]
-	for _, want := range []string{"ana (analyst): 1 time", "ben (prosecutor): 2 times", "Event 20", "item it_2 (IMG_0001.png)", `Purpose: compare\u000awith the chat`} {
+	for _, want := range []string{"ana (analyst): 1 time", "ben (prosecutor): 2 times", "Event 20", "item it_2 (IMG_0001.png), sent a copy", "(IMG_0001.png), sent to the web viewer", `Purpose: compare\u000awith the chat`} {
 		if !strings.Contains(section, want) {
 			t.Errorf("the section lacks %q:\n%s", want, section)
 		}

@@ -454,6 +454,7 @@ type Opening struct {
 	Item    string
 	Name    string // the item's name as deposited, escaped (ShownName)
 	Purpose string // as stated, not escaped
+	Sent    string // how it was sent, in words (SentText)
 }
 
 // Opener is a person and every Opening of theirs, in log order.
@@ -491,7 +492,7 @@ func Openers(r *Record) []Opener {
 			at[o.e.Actor] = i
 			out = append(out, Opener{Person: o.e.Actor})
 		}
-		out[i].Openings = append(out[i].Openings, Opening{Seq: o.e.Seq, Time: o.e.Time, Item: o.item.ID, Name: ShownName(o.item.Name), Purpose: o.e.Purpose})
+		out[i].Openings = append(out[i].Openings, Opening{Seq: o.e.Seq, Time: o.e.Time, Item: o.item.ID, Name: ShownName(o.item.Name), Purpose: o.e.Purpose, Sent: o.e.Sent})
 	}
 	return out
 }

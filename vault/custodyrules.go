@@ -96,6 +96,9 @@ type CustodyRules struct {
 	// classification policy is a request (since 2026-12-07); from it on,
 	// for good, a lowering names the request it carries out.
 	classificationRequests bool
+	// requestCAs: a start recorded that requests asked with a client
+	// certificate record its CAs (startedRequestCAs); for good.
+	requestCAs bool
 	// identity: the identity sources as the vault's state holds them
 	// (identitysources.go): guarded and keys pinned from the starts
 	// that said so, those accepted (the guarding start's own, and each
@@ -465,6 +468,9 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			c.requests[d.Request] = dr
 			if dr.retired != "" {
 				return r.broken(ev, "case %s's destruction request %s was asked by %s signed in through the identity source %s, which two custodians had retired: it signs no one in", ev.Case, d.Request, dr.by, dr.retired)
+			}
+			if why := r.certificateAsk(ev, d.ClientCAs); why != "" {
+				return r.broken(ev, "case %s's destruction request %s %s", ev.Case, d.Request, why)
 			}
 		}
 	case TypeDestructionRejected:

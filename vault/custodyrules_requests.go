@@ -131,6 +131,9 @@ func (r *CustodyRules) started(ev *events.Event) {
 	// Removals are requests under it from the builds that say so
 	// (since 2026-12-07).
 	r.hashSetRemovals = d[startedHashSetRemoval] == "request"
+	if d[startedRequestCAs] == "recorded" {
+		r.requestCAs = true // for good, as classificationRequests
+	}
 	if d[startedClassificationLowering] == "request" {
 		// For good: a later start that does not say so (an older
 		// release) does not let one custodian lower a policy.
@@ -282,6 +285,9 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 		}
 	} else if why := r.cannotAct(ev, ""); why != "" {
 		return r.broken(ev, "request %s (%s) was opened %s", d.Request, d.Kind, why)
+	}
+	if why := r.certificateAsk(ev, d.ClientCAs); why != "" {
+		return r.broken(ev, "request %s (%s) %s", d.Request, d.Kind, why)
 	}
 	switch {
 	case q.retired != "":

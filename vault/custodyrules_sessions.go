@@ -169,6 +169,31 @@ func (r *CustodyRules) askedThrough(ev *events.Event, cas []string) []string {
 	return nil
 }
 
+// certificateAsk is what is wrong with the client CAs a request asked by
+// ev records (cas), "" if nothing: once a start recorded that requests
+// record them (startedRequestCAs), a request asked with a certificate
+// names each as 64 lowercase hex digits, at least one, and, while
+// identity sources are guarded, at least one accepted at its position
+// (the certificate signed its asker in through it). One retired is the
+// caller's to say (retiredOf).
+func (r *CustodyRules) certificateAsk(ev *events.Event, cas []string) string {
+	if ev.Actor.Auth != "certificate" || !r.requestCAs {
+		return ""
+	}
+	if len(cas) == 0 {
+		return "records none of the client CAs its certificate's chains ran through, which every start since " + startedRequestCAs + " records"
+	}
+	for _, ca := range cas {
+		if !isDigest(ca) {
+			return fmt.Sprintf("records a client CA %q that is not a SHA-256 in lowercase hex", ca)
+		}
+	}
+	if r.identity.Guarded && !slices.ContainsFunc(cas, func(ca string) bool { _, ok := r.identity.Accepted[CASource(ca)]; return ok }) {
+		return "was asked with a certificate through none of the client CAs accepted at that position"
+	}
+	return ""
+}
+
 // endSessionsThrough ends, at ev, every session opened through the
 // identity source src (retired), and voids the requests asked in one.
 func (r *CustodyRules) endSessionsThrough(src string, ev *events.Event) {

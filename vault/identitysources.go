@@ -82,6 +82,13 @@ const (
 	startedOIDCKeys = "oidc_keys"
 )
 
+// startedRequestCAs is the server.started member that says a start
+// records, in each request asked with a client certificate, the CAs its
+// chains ran through ("recorded": RequestOpened.ClientCAs): from the
+// first that says so, for good, the audit's rules require them (since
+// 2026-12-07).
+const startedRequestCAs = "request_client_cas"
+
 // IdentitySourceAccepted is the data of identity.source.accepted: the
 // source ("oidc ISSUER", "oidc-key ISSUER THUMBPRINT" or "ca SHA256"),
 // the request, who asked and why.

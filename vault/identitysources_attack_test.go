@@ -126,6 +126,56 @@ func TestLookupFindingsLeaveEditedEventsOnTheRecord(t *testing.T) {
 	}
 }
 
+// In the audit's rules, from the first start that records them, a
+// request asked with a certificate names the CAs its chains ran through,
+// one of them accepted at its position: a server that records none, or
+// only CAs nobody accepted, passes no audit; before that start, a
+// request without them is an earlier release's.
+func TestCustodyRulesOfCertificateRequests(t *testing.T) {
+	card := events.Actor{Person: "c1", Role: RoleCustodian, Auth: "certificate", Issuer: "CN=Unit CA", Subject: "CN=c1", Certificate: strings.Repeat("cd", 32)}
+	expires := base.Add(2 * 24 * time.Hour).Format(time.RFC3339)
+	params, _ := json.Marshal(identitySourceParams{Source: CASource(strings.Repeat("f", 64))})
+	for _, tc := range []struct {
+		name     string
+		recorded bool
+		cas      []string
+		want     string
+	}{
+		{"an earlier release's, without CAs", false, nil, ""},
+		{"through the accepted CA", true, []string{testCASHA256}, ""},
+		{"without CAs", true, nil, "records none of the client CAs"},
+		{"through a CA nobody accepted", true, []string{strings.Repeat("9", 64)}, "none of the client CAs accepted"},
+		{"naming a CA in another form", true, []string{strings.ToUpper(testCASHA256)}, "not a SHA-256"},
+	} {
+		check := identityRules(t)
+		started := map[string]string{"session_ttl": "720h0m0s", "request_ttl": "72h0m0s", startedIdentitySources: "request", "client_ca_sha256": testCASHA256}
+		if tc.recorded {
+			started[startedRequestCAs] = "recorded"
+		}
+		if err := check(TypeServerStarted, system, started); err != nil {
+			t.Fatal(err)
+		}
+		for _, typ := range []string{TypeRequestOpened, TypeDestructionRequested} {
+			var err error
+			if typ == TypeRequestOpened {
+				err = check(typ, card, RequestOpened{Request: "rq_card", Kind: KindIdentitySource, Params: params, Expires: expires, ClientCAs: tc.cas})
+			} else {
+				if err := check(TypeCaseOpened, card, inCase{"C-1", CaseOpened{Title: "t", Members: []string{"c1"}}}); err != nil {
+					t.Fatal(err)
+				}
+				err = check(typ, card, inCase{"C-1", DestructionRequested{Request: "dr_card", Order: "o", Reason: "r", Expires: expires, ClientCAs: tc.cas}})
+			}
+			var rb *RuleBroken
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s, %s: %v", tc.name, typ, err)
+			case tc.want != "" && (!errors.As(err, &rb) || !strings.Contains(rb.Reason, tc.want)):
+				t.Errorf("%s, %s: %v, want a finding saying %q", tc.name, typ, err, tc.want)
+			}
+		}
+	}
+}
+
 // In the audit's rules, a request recorded as asked through a source
 // already retired (in an OpenID session the retirement ended, within
 // the week an ended session's records may still come; with a

@@ -48,6 +48,9 @@ func (cfg Config) startedConfig() map[string]string {
 		// A provider signs people in through its accepted keys alone
 		// (since 2026-12-07; identitysources.go).
 		startedKeyPins: "request",
+		// A request asked with a certificate records its CAs (since
+		// 2026-12-07; identitysources.go).
+		startedRequestCAs: "recorded",
 	}
 	if cfg.HashSetApproval {
 		m[startedHashSetRemoval] = "request"

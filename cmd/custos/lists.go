@@ -325,7 +325,7 @@ func runItemShow(args []string, stdout io.Writer) error {
 	if d.Source != "" {
 		lines = append(lines, "source:     "+d.Source)
 	}
-	lines = append(lines, "deposited:  "+when(d.DepositedAt)+" by "+d.DepositedBy, fmt.Sprintf("views:      %d (each one in the custody log: an auditor's custos audit log --item %s)", d.Accesses, d.ID))
+	lines = append(lines, "deposited:  "+when(d.DepositedAt)+" by "+d.DepositedBy, fmt.Sprintf("opened:     %d times, shown or copied (each one in the custody log: an auditor's custos audit log --item %s)", d.Accesses, d.ID))
 	if d.Note != "" {
 		lines = append(lines, "note:       "+strings.ReplaceAll(d.Note, "\n", "\n            "))
 	}

@@ -242,10 +242,11 @@ func (rep *report) openers() {
 				txt(strconv.FormatUint(op.Seq, 10)),
 				txt(custody.TimeText(op.Time)),
 				txt(shown(op.Item) + " (" + op.Name + ")"),
+				txt(op.Sent),
 				txt(shown(op.Purpose)),
 			}
 		}
-		spec := ruledSpec([]column{{"Event no.", 46}, {"Time (UTC)", 62}, {"Item", 160}, {"Purpose stated", 0}})
+		spec := ruledSpec([]column{{"Event no.", 46}, {"Time (UTC)", 62}, {"Item", 140}, {"Sent", 60}, {"Purpose stated", 0}})
 		spec.caption = []span{{custody.PersonText(o.Person) + ": " + custody.Count(len(o.Openings), "time"), stCellB}}
 		rep.L.table(spec, rows, stCell)
 		rep.L.y += 6

@@ -146,7 +146,7 @@ var routes = []Route{
 		Summary:  "An item's name, size, hashes, source, depositor and access count, without its content (investigators assigned to the case)",
 		Response: ItemDetailResponse{}, serve: (*Handler).showItem},
 	{Method: "GET", Pattern: "/v1/items/{item}", Name: "getItem", Asks: "item.get", Auth: true,
-		Summary: "View an item's plaintext (investigator assigned to the case)",
+		Summary: "Get a copy of an item's plaintext (investigator or analyst assigned to the case)",
 		serve:   (*Handler).getItem},
 
 	{Method: "GET", Pattern: "/v1/packages", Name: "listPackages", Auth: true,

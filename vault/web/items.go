@@ -71,11 +71,13 @@ func (h *Handler) reveal(w http.ResponseWriter, r *http.Request, s *session) err
 	}
 	known := r.PostForm.Get("reveal_known")
 	// Recorded as shown (not as a copy) only where the page's script
-	// asked for it to show in the viewer (viewer=yes), which offers no
-	// save, and the content is of a kind it shows: without script the
-	// answer is a download, which the browser keeps.
+	// asked for it to show in the viewer (viewer=yes, in a request the
+	// browser says a script made: Sec-Fetch-Dest empty, where a form's
+	// navigation says document), which offers no save, and the content
+	// is of a kind it shows: without script the answer is a download,
+	// which the browser keeps.
 	var shownIf func(*vault.MediaInfo) bool
-	if r.PostForm.Get("viewer") == "yes" {
+	if r.PostForm.Get("viewer") == "yes" && r.Header.Get("Sec-Fetch-Dest") == "empty" {
 		shownIf = func(m *vault.MediaInfo) bool { show, _ := viewable(m); return show != "" }
 	}
 	rev, err := h.v.Open(r.Context(), s.who, vault.RevealRequest{Item: r.PathValue("item"),

@@ -216,7 +216,8 @@ func TestRevealAnswerHeaders(t *testing.T) {
 }
 
 // TestRevealRecordsShownOrCopy: a reveal is recorded as shown only where
-// the page's script shows it in the viewer (viewer=yes) and the vault's
+// the page's script shows it in the viewer (viewer=yes, in a request the
+// browser says a script made) and the vault's
 // probe found content the viewer shows; a download, a page without
 // script, or content the viewer never shows (whatever the form says) is
 // recorded as a copy.
@@ -231,25 +232,33 @@ func TestRevealRecordsShownOrCopy(t *testing.T) {
 	c := newWebClient(t, base, nil)
 	c.signIn(bv.creds["inv"])
 	for _, tc := range []struct {
-		name, viewer, want string
-		body               []byte
+		name, viewer, dest, want string
+		body                     []byte
 	}{
-		{"photo.png", "yes", vault.AccessShown, png.Bytes()},
-		{"photo.png", "", vault.AccessCopy, png.Bytes()},
-		{"photo.png", "true", vault.AccessCopy, png.Bytes()},
-		{"page.html", "yes", vault.AccessCopy, []byte("<p>a page</p>")},
-		{"claims.png", "yes", vault.AccessCopy, []byte("not an image at all")},
+		{"photo.png", "yes", "empty", vault.AccessShown, png.Bytes()},
+		{"photo.png", "", "empty", vault.AccessCopy, png.Bytes()},
+		{"photo.png", "true", "empty", vault.AccessCopy, png.Bytes()},
+		// A form sent without script (its field added by hand): a
+		// navigation, whose answer the browser saves.
+		{"photo.png", "yes", "document", vault.AccessCopy, png.Bytes()},
+		{"photo.png", "yes", "", vault.AccessCopy, png.Bytes()},
+		{"page.html", "yes", "empty", vault.AccessCopy, []byte("<p>a page</p>")},
+		{"claims.png", "yes", "empty", vault.AccessCopy, []byte("not an image at all")},
 	} {
 		id := bv.deposit(t, "SC-1", tc.name, tc.body)
 		form := url.Values{"purpose": {"mode check"}, "csrf": {c.csrf("/app/items/" + id)}}
 		if tc.viewer != "" {
 			form.Set("viewer", tc.viewer)
 		}
-		if resp, _ := c.do("POST", "/app/items/"+id+"/reveal", form); resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s, viewer=%q: %d", tc.name, tc.viewer, resp.StatusCode)
+		var header []string
+		if tc.dest != "" {
+			header = []string{"Sec-Fetch-Dest", tc.dest}
+		}
+		if resp, _ := c.do("POST", "/app/items/"+id+"/reveal", form, header...); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s, viewer=%q, Sec-Fetch-Dest %q: %d", tc.name, tc.viewer, tc.dest, resp.StatusCode)
 		}
 		if acc := bv.accesses(t, id); len(acc) != 1 || acc[0].Access != tc.want {
-			t.Errorf("%s, viewer=%q: recorded %+v, want access %q", tc.name, tc.viewer, acc, tc.want)
+			t.Errorf("%s, viewer=%q, Sec-Fetch-Dest %q: recorded %+v, want access %q", tc.name, tc.viewer, tc.dest, acc, tc.want)
 		}
 	}
 }

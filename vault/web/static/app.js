@@ -1,7 +1,8 @@
 // Custos web application: the few places that need script (uploads with
 // progress, the reviewer-welfare viewer). Pages work for reading without
-// it. No evidence byte is written anywhere but to a Blob in memory, which
-// is released when the view is hidden or the page left.
+// it. What the viewer shows is written nowhere but to a Blob in memory,
+// released when the view is hidden or the page left; anything else is a
+// download, which the vault records as a copy.
 'use strict';
 
 (function () {
