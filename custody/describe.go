@@ -132,7 +132,7 @@ func describe(x *decoded) {
 		case "", "view":
 			// Every access before 2026-12-07: the default label.
 		case "shown":
-			e.Action = "Sent to the vault's web viewer (plaintext sent at the request of the viewer page, which offers no save; the vault cannot tell whether the browser kept it)"
+			e.Action = "Sent to the vault's web viewer (plaintext sent on a request made as the viewer page makes it, which shows it and offers no save; the vault cannot tell whether the browser, or a program imitating it, kept it)"
 		case "copy":
 			e.Action = "Copy sent (plaintext sent to the person as a file their computer may keep)"
 		default:

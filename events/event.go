@@ -55,6 +55,12 @@ type Actor struct {
 	Certificate string   `json:"certificate,omitempty"`
 	ACR         string   `json:"acr,omitempty"`
 	AMR         []string `json:"amr,omitempty"`
+	// ClientCAs is not part of an event (never encoded, never decoded):
+	// for a certificate, the SHA-256 (hex) of each configured client CA
+	// its verified chains ran through, as the vault found them when it
+	// signed the certificate in, carried to the check at the event's
+	// position (a CA retired meanwhile refuses the act).
+	ClientCAs []string `json:"-"`
 }
 
 // Event is one custody event. Its field order is the wire order.

@@ -177,6 +177,9 @@ type ruleDestruction struct {
 	// one while it waits, which voids it (DestructionRequest.Retired).
 	via     []string
 	retired string
+	// unfit is as ruleRequest's: its certificate's recorded CAs are
+	// wrong, which makes it void.
+	unfit string
 }
 
 // ruleTypes are the event types the rules read.
@@ -470,6 +473,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 				return r.broken(ev, "case %s's destruction request %s was asked by %s signed in through the identity source %s, which two custodians had retired: it signs no one in", ev.Case, d.Request, dr.by, dr.retired)
 			}
 			if why := r.certificateAsk(ev, d.ClientCAs); why != "" {
+				dr.unfit = why
 				return r.broken(ev, "case %s's destruction request %s %s", ev.Case, d.Request, why)
 			}
 		}
@@ -496,6 +500,8 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			return r.broken(ev, "case %s's destruction was approved on request %s, which had expired at %s", ev.Case, d.Request, dr.expires.Format(time.RFC3339))
 		case dr.retired != "":
 			return r.broken(ev, "case %s's destruction was approved on request %s, but %s asked for it signed in through the identity source %s, which two custodians retired while it waited", ev.Case, d.Request, dr.by, dr.retired)
+		case dr.unfit != "":
+			return r.broken(ev, "case %s's destruction was approved on request %s, which %s", ev.Case, d.Request, dr.unfit)
 		case !r.active(dr.by, RoleCustodian):
 			return r.broken(ev, "case %s's destruction was approved on request %s, but its requester %s is no longer an active custodian", ev.Case, d.Request, dr.by)
 		}

@@ -33,6 +33,10 @@ type ruleRequest struct {
 	// one while the request waits, which voids it.
 	via     []string
 	retired string
+	// unfit is why its asker's certificate's recorded CAs do not show
+	// it signed in through an accepted one (certificateAsk): a finding
+	// at its opening, and void, so its approval is one too.
+	unfit string
 }
 
 // ruleApproval is a request.approved, read against the event after it.
@@ -242,6 +246,8 @@ func (r *CustodyRules) request(ev *events.Event) error {
 		return r.broken(ev, "request %s was approved, but its requester %s is no longer an active %s", d.Request, q.by, q.byRole)
 	case q.retired != "":
 		return r.broken(ev, "request %s was approved, but %s asked for it signed in through the identity source %s, which two custodians retired while it waited", d.Request, q.by, q.retired)
+	case q.unfit != "":
+		return r.broken(ev, "request %s was approved, but it %s", d.Request, q.unfit)
 	case q.kind == KindSeal && q.byRole == RoleInvestigator && !r.member(q.caseID, q.by):
 		return r.broken(ev, "request %s to seal a package of case %s was approved, but its requester %s is no longer assigned to the case", d.Request, q.caseID, q.by)
 	}
@@ -287,6 +293,7 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 		return r.broken(ev, "request %s (%s) was opened %s", d.Request, d.Kind, why)
 	}
 	if why := r.certificateAsk(ev, d.ClientCAs); why != "" {
+		q.unfit = why
 		return r.broken(ev, "request %s (%s) %s", d.Request, d.Kind, why)
 	}
 	switch {

@@ -85,6 +85,9 @@ func (p Principal) actor() events.Actor {
 	c := p.Credential
 	a := events.Actor{Person: p.Name, Role: p.Role, Auth: c.Auth, Session: c.Session, Issuer: c.Issuer,
 		Subject: c.Subject, Certificate: c.Certificate, ACR: c.ACR, AMR: slices.Clone(c.AMR)}
+	if c.Auth == "certificate" {
+		a.ClientCAs = slices.Clone(c.CAs)
+	}
 	if a.Auth == "" {
 		a.Auth = "token"
 	}
@@ -534,10 +537,12 @@ func (v *Vault) standing(d sequencer.Draft) func(ahead []*events.Event) error {
 		case a.Session != "" && !v.state.sessionLive(a.Session):
 			return refusedOn(ErrForbidden, GroundsCredentials, "the session ended")
 		}
-		// A request asked with a client certificate records its CAs,
-		// which a retirement voids it by: one authenticated just before
-		// a CA's retirement and recorded after it would never be void.
-		for _, ca := range recordedCAs(d.Data) {
+		// A certificate is signed in as each HTTP request begins, whose
+		// body may take a while: an act of one whose CA two custodians
+		// retired meanwhile is refused at its position, as an act in a
+		// session ended meanwhile is (an approval, a view, a request,
+		// which records the CAs and would otherwise never be void).
+		for _, ca := range slices.Concat(a.ClientCAs, recordedCAs(d.Data)) {
 			if v.state.sourceRetired(CASource(ca)) {
 				return refusedOn(ErrForbidden, GroundsCredentials, "the client CA whose certificate's SHA-256 is %s was retired by two custodians: its certificates sign no one in", ca)
 			}

@@ -49,6 +49,59 @@ func TestCertificateCheckedAgainstRetirementsAtTheRequestsPosition(t *testing.T)
 	}
 }
 
+// Every act of a certificate whose CA two custodians retired after it
+// was signed in is refused at its position: an approval (the second
+// person's), a destruction's approval, a view of evidence, as well as a
+// request.
+func TestCertificateActsCheckedAgainstRetirementsAtTheirPosition(t *testing.T) {
+	ctx := context.Background()
+	v, _ := openTestVaultDir(t, withTestSources)
+	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
+	openCases(t, v, cs["inv"], "C-1")
+	item := depositText(t, v, cs["inv"], "C-1", "a.txt", "evidence")
+	card := func(name string) Principal {
+		t.Helper()
+		p, err := v.AuthenticateCertificate(ExternalIdentity{Kind: "certificate", Name: name, Issuer: "CN=Unit CA", Subject: "CN=" + name,
+			Fingerprint: strings.Repeat("cd", 32), CAs: []string{testCASHA256}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	custodianCard, investigatorCard := card("c1"), card("inv")
+	dr, err := v.RequestDestruction(ctx, cs["c2"], "C-1", "order 1/2026", "asked by c2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := v.AcceptIdentitySource(ctx, cs["c2"], CASource(strings.Repeat("1", 64)), "asked by c2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	retire, err := v.RetireIdentitySource(ctx, cs["c2"], CASource(testCASHA256), "the CA issued certificates in custodians' names")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, cs["c3"], retire.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, custodianCard, acc.ID); !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "retired") {
+		t.Errorf("an approval with a certificate of the retired CA: %v", err)
+	}
+	if v.state.sourceAccepted(CASource(strings.Repeat("1", 64))) {
+		t.Error("the request was carried out")
+	}
+	if _, err := v.ApproveDestruction(ctx, custodianCard, "C-1", dr); !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "retired") {
+		t.Errorf("a destruction approved with a certificate of the retired CA: %v", err)
+	}
+	if c, _ := v.state.getCase("C-1"); c.Destroyed {
+		t.Error("the case was destroyed")
+	}
+	if r, err := v.OpenItem(ctx, investigatorCard, item.ID, "a view after the retirement"); err == nil {
+		r.Finish(ctx)
+		t.Error("evidence was sent to a certificate of the retired CA")
+	}
+}
+
 // A request records every CA its certificate's chains ran through, and
 // the retirement of any one voids it: the CA that sorts last among many
 // (an operator's bundle padded with CA certificates of their own) too.
@@ -171,6 +224,18 @@ func TestCustodyRulesOfCertificateRequests(t *testing.T) {
 				t.Errorf("%s, %s: %v", tc.name, typ, err)
 			case tc.want != "" && (!errors.As(err, &rb) || !strings.Contains(rb.Reason, tc.want)):
 				t.Errorf("%s, %s: %v, want a finding saying %q", tc.name, typ, err, tc.want)
+			}
+			// Void as well: its approval is a finding too.
+			other := events.Actor{Person: "c2", Role: RoleCustodian, Auth: "local"}
+			var approval error
+			if typ == TypeRequestOpened {
+				approval = check(TypeRequestApproved, other, RequestDecided{Request: "rq_card", Kind: KindIdentitySource, RequestedBy: "c1"})
+				check(TypeIdentitySourceAccepted, other, IdentitySourceAccepted{Source: CASource(strings.Repeat("f", 64)), Request: "rq_card", RequestedBy: "c1"})
+			} else {
+				approval = check(TypeDestructionApproved, other, inCase{"C-1", DestructionApproved{Request: "dr_card", RequestedBy: "c1"}})
+			}
+			if tc.want != "" && (!errors.As(approval, &rb) || !strings.Contains(rb.Reason, tc.want)) {
+				t.Errorf("%s, the approval after %s: %v", tc.name, typ, approval)
 			}
 		}
 	}

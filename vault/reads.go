@@ -99,6 +99,9 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		evs     []*events.Event
 		counted uint64
 		bad     problems
+		// failed: the lookup returned an error (bad names it), which
+		// an outage of the database gives as well as an edit.
+		failed bool
 	)
 	var last int64 = -1
 	err = lookup(ctx, key, func(r events.Record) error {
@@ -126,9 +129,11 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		return ctx.Err()
 	case err != nil:
 		// A lookup the store cannot answer (its lookup data edited into
-		// something it cannot read) is one that disagrees: the scan
-		// below answers, or says the log itself is not whole.
+		// something it cannot read, or the database unreachable for a
+		// moment) is one that disagrees: the scan below answers, or
+		// says the log itself is not whole.
 		bad.add(fmt.Sprintf("the lookup failed: %v", err))
+		failed = true
 	case bad.n == 0 && counted == want.n:
 		for i := range recs {
 			if err := fn(recs[i], evs[i]); err != nil {
@@ -167,10 +172,15 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 	// tree before the store holds it, and the replay counts an event
 	// only once it is durable): whoever edited the store's lookup data
 	// is on the record, as a read that found the log's own events
-	// altered is. Only once the store answered the whole scan: a lookup
-	// that failed while the store itself was unreachable is an outage,
-	// which the scan's own error says.
-	v.recordStoreFinding(&v.lookupFindings, kind.events(key), lookupFinding(kind.events(key), bad.String()))
+	// altered is: once the store answered the whole scan, and only for
+	// a lookup that returned events the signed ones contradict (or too
+	// few). One that only failed is logged, not recorded: a statement
+	// timeout or a dropped connection fails it as an edit into
+	// something unreadable does, and the log would accuse the store of
+	// being edited at every outage (the audit names edited values).
+	if wrong := bad.n - map[bool]int{true: 1, false: 0}[failed]; wrong > 0 {
+		v.recordStoreFinding(&v.lookupFindings, kind.events(key), lookupFinding(kind.events(key), bad.String()))
+	}
 	return nil
 }
 
