@@ -276,7 +276,7 @@ func (r *Reveal) Abort(ctx context.Context, why error) {
 	n, _ := r.dec.Sum()
 	r.v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessCompleted, Actor: r.who.actor(),
 		Case: r.Item.Case, Item: r.Item.ID, Data: ItemAccessCompleted{AccessEvent: fmt.Sprint(r.Access), Bytes: n,
-			Aborted: abortWords(why, "viewer", n, r.Item.Deposit.Size)}})
+			Aborted: abortWords(why, "reader", n, r.Item.Deposit.Size)}})
 }
 
 // abortWords says why a view or a package's retrieval ended before the

@@ -116,7 +116,7 @@ func TestEchoedInputIsEscaped(t *testing.T) {
 	}
 }
 
-// TestAbortWords: a view cut short is recorded in words a court reads,
+// TestAbortWords: an access cut short is recorded in words a court reads,
 // with how much of the file was sent, not as a raw network error.
 func TestAbortWords(t *testing.T) {
 	pipe := &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}
@@ -124,15 +124,15 @@ func TestAbortWords(t *testing.T) {
 		why  error
 		want string
 	}{
-		{pipe, "the viewer's connection closed after 51347456 of 104857600 bytes: the viewer did not receive the whole file"},
-		{context.Canceled, "the viewer's connection closed after 51347456 of 104857600 bytes"},
-		{os.ErrDeadlineExceeded, "the viewer's connection timed out after 51347456 of 104857600 bytes"},
+		{pipe, "the reader's connection closed after 51347456 of 104857600 bytes: the reader did not receive the whole file"},
+		{context.Canceled, "the reader's connection closed after 51347456 of 104857600 bytes"},
+		{os.ErrDeadlineExceeded, "the reader's connection timed out after 51347456 of 104857600 bytes"},
 		{errors.New("disk on fire"), "the transfer stopped after 51347456 of 104857600 bytes (disk on fire)"},
 	} {
-		if got := abortWords(c.why, "viewer", 51347456, 104857600); !strings.HasPrefix(got, c.want) {
+		if got := abortWords(c.why, "reader", 51347456, 104857600); !strings.HasPrefix(got, c.want) {
 			t.Errorf("%v: %q, want %q", c.why, got, c.want)
 		}
-		if strings.Contains(abortWords(c.why, "viewer", 1, 2), "127.0.0.1") {
+		if strings.Contains(abortWords(c.why, "reader", 1, 2), "127.0.0.1") {
 			t.Errorf("%v: an address in the words", c.why)
 		}
 	}
