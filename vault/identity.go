@@ -85,9 +85,7 @@ func (p Principal) actor() events.Actor {
 	c := p.Credential
 	a := events.Actor{Person: p.Name, Role: p.Role, Auth: c.Auth, Session: c.Session, Issuer: c.Issuer,
 		Subject: c.Subject, Certificate: c.Certificate, ACR: c.ACR, AMR: slices.Clone(c.AMR)}
-	if c.Auth == "certificate" {
-		a.ClientCAs = slices.Clone(c.CAs)
-	}
+	a.ClientCAs = p.clientCAs()
 	if a.Auth == "" {
 		a.Auth = "token"
 	}
@@ -95,8 +93,8 @@ func (p Principal) actor() events.Actor {
 }
 
 // clientCAs are, for a principal signed in with a client certificate,
-// the CAs its chains ran through, as its requests record them (nil
-// otherwise).
+// the CAs its chains ran through, as its acts carry them to the check at
+// their position and its requests record them (nil otherwise).
 func (p Principal) clientCAs() []string {
 	if p.Credential.Auth != "certificate" {
 		return nil
@@ -542,7 +540,7 @@ func (v *Vault) standing(d sequencer.Draft) func(ahead []*events.Event) error {
 		// retired meanwhile is refused at its position, as an act in a
 		// session ended meanwhile is (an approval, a view, a request,
 		// which records the CAs and would otherwise never be void).
-		for _, ca := range slices.Concat(a.ClientCAs, recordedCAs(d.Data)) {
+		for _, ca := range a.ClientCAs {
 			if v.state.sourceRetired(CASource(ca)) {
 				return refusedOn(ErrForbidden, GroundsCredentials, "the client CA whose certificate's SHA-256 is %s was retired by two custodians: its certificates sign no one in", ca)
 			}
@@ -552,19 +550,6 @@ func (v *Vault) standing(d sequencer.Draft) func(ahead []*events.Event) error {
 		}
 		return nil
 	}
-}
-
-// recordedCAs are the client CAs a request's data records (its asker's
-// certificate's: RequestOpened.ClientCAs, DestructionRequested.ClientCAs),
-// none for other data.
-func recordedCAs(data any) []string {
-	switch d := data.(type) {
-	case RequestOpened:
-		return d.ClientCAs
-	case DestructionRequested:
-		return d.ClientCAs
-	}
-	return nil
 }
 
 // append appends drafts, each held to its actor's standing (see

@@ -13,6 +13,36 @@ import (
 	"github.com/custos-vault/custos/events"
 )
 
+// cardIdentity is the verified client certificate of name, whose chains
+// ran through the configured CAs cas, as the API hands it to the vault.
+func cardIdentity(name string, cas ...string) ExternalIdentity {
+	return ExternalIdentity{Kind: "certificate", Name: name, Issuer: "CN=Unit CA", Subject: "CN=" + name,
+		Fingerprint: strings.Repeat("cd", 32), CAs: cas}
+}
+
+// signInCard signs name in with its certificate (cardIdentity).
+func signInCard(t *testing.T, v *Vault, name string, cas ...string) Principal {
+	t.Helper()
+	p, err := v.AuthenticateCertificate(cardIdentity(name, cas...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// retireBy retires src on the request asker asks for and approver
+// approves.
+func retireBy(t *testing.T, v *Vault, asker, approver Principal, src, reason string) {
+	t.Helper()
+	req, err := v.RetireIdentitySource(context.Background(), asker, src, reason)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(context.Background(), approver, req.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A certificate authenticated just before two custodians retire its CA
 // (the API authenticates it as an HTTP request begins, and its body may
 // take a while) asks for a decision recorded after the retirement: the
@@ -23,19 +53,9 @@ func TestCertificateCheckedAgainstRetirementsAtTheRequestsPosition(t *testing.T)
 	v, _ := openTestVaultDir(t, withTestSources)
 	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
 	openCases(t, v, cs["inv"], "C-1")
-	id := ExternalIdentity{Kind: "certificate", Name: "c1", Issuer: "CN=Unit CA", Subject: "CN=c1", Fingerprint: strings.Repeat("cd", 32), CAs: []string{testCASHA256}}
-	card, err := v.AuthenticateCertificate(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	retire, err := v.RetireIdentitySource(ctx, cs["c2"], CASource(testCASHA256), "the CA issued certificates in custodians' names")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Approve(ctx, cs["c3"], retire.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.AuthenticateCertificate(id); !errors.Is(err, ErrUnauthenticated) {
+	card := signInCard(t, v, "c1", testCASHA256)
+	retireBy(t, v, cs["c2"], cs["c3"], CASource(testCASHA256), "the CA issued certificates in custodians' names")
+	if _, err := v.AuthenticateCertificate(cardIdentity("c1", testCASHA256)); !errors.Is(err, ErrUnauthenticated) {
 		t.Fatalf("a certificate of the retired CA: %v", err)
 	}
 	if _, err := v.AcceptIdentitySource(ctx, card, CASource(strings.Repeat("1", 64)), "asked after the retirement"); !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "retired") {
@@ -59,16 +79,7 @@ func TestCertificateActsCheckedAgainstRetirementsAtTheirPosition(t *testing.T) {
 	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
 	openCases(t, v, cs["inv"], "C-1")
 	item := depositText(t, v, cs["inv"], "C-1", "a.txt", "evidence")
-	card := func(name string) Principal {
-		t.Helper()
-		p, err := v.AuthenticateCertificate(ExternalIdentity{Kind: "certificate", Name: name, Issuer: "CN=Unit CA", Subject: "CN=" + name,
-			Fingerprint: strings.Repeat("cd", 32), CAs: []string{testCASHA256}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	custodianCard, investigatorCard := card("c1"), card("inv")
+	custodianCard, investigatorCard := signInCard(t, v, "c1", testCASHA256), signInCard(t, v, "inv", testCASHA256)
 	dr, err := v.RequestDestruction(ctx, cs["c2"], "C-1", "order 1/2026", "asked by c2")
 	if err != nil {
 		t.Fatal(err)
@@ -77,13 +88,7 @@ func TestCertificateActsCheckedAgainstRetirementsAtTheirPosition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	retire, err := v.RetireIdentitySource(ctx, cs["c2"], CASource(testCASHA256), "the CA issued certificates in custodians' names")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Approve(ctx, cs["c3"], retire.ID); err != nil {
-		t.Fatal(err)
-	}
+	retireBy(t, v, cs["c2"], cs["c3"], CASource(testCASHA256), "the CA issued certificates in custodians' names")
 	if _, err := v.Approve(ctx, custodianCard, acc.ID); !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "retired") {
 		t.Errorf("an approval with a certificate of the retired CA: %v", err)
 	}
@@ -115,11 +120,7 @@ func TestRetiringAnyOfManyRecordedCAsVoids(t *testing.T) {
 	v, _ := openTestVaultDir(t, withTestSources, func(c *Config) { c.SignIn.ClientCASHA256 = slices.Clone(cas) })
 	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
 	openCases(t, v, cs["inv"], "C-1")
-	card, err := v.AuthenticateCertificate(ExternalIdentity{Kind: "certificate", Name: "c1", Issuer: "CN=Unit CA", Subject: "CN=c1",
-		Fingerprint: strings.Repeat("cd", 32), CAs: cas})
-	if err != nil {
-		t.Fatal(err)
-	}
+	card := signInCard(t, v, "c1", cas...)
 	req, err := v.AcceptIdentitySource(ctx, card, CASource(strings.Repeat("1", 64)), "asked through 20 CAs")
 	if err != nil {
 		t.Fatal(err)
@@ -128,13 +129,7 @@ func TestRetiringAnyOfManyRecordedCAsVoids(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	retire, err := v.RetireIdentitySource(ctx, cs["c2"], CASource(last), "this CA issued certificates in custodians' names")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Approve(ctx, cs["c3"], retire.ID); err != nil {
-		t.Fatal(err)
-	}
+	retireBy(t, v, cs["c2"], cs["c3"], CASource(last), "this CA issued certificates in custodians' names")
 	if _, err := v.Approve(ctx, cs["c2"], req.ID); !errors.Is(err, ErrConflict) {
 		t.Errorf("a request asked through the retired 20th CA: %v", err)
 	}
@@ -289,5 +284,36 @@ func TestCustodyRulesRequestAskedAfterItsSourcesRetirement(t *testing.T) {
 	asked := check(TypeDestructionRequested, card, inCase{"C-1", DestructionRequested{Request: "dr_card", Order: "o", Reason: "r", Expires: expires, ClientCAs: []string{testCASHA256}}})
 	if !errors.As(asked, &rb) || !strings.Contains(rb.Reason, "had retired") {
 		t.Errorf("a destruction asked with a certificate of a CA retired before: %v", asked)
+	}
+}
+
+// Each form of an OpenID source a session went through voids, once
+// retired, the destruction request asked in the session: the provider
+// as a whole, the key that signed its ID token, its client with the
+// claim that named the person.
+func TestEveryRetiredSourceOfASessionVoidsItsDestructionRequest(t *testing.T) {
+	for _, src := range []string{OIDCSource(testIssuer), OIDCKeySource(testIssuer, testKey), OIDCClientSource(testIssuer, testClient, "sub")} {
+		t.Run(src[:strings.IndexByte(src, ' ')], func(t *testing.T) {
+			ctx := context.Background()
+			v, _ := openTestVaultDir(t, withTestSources)
+			cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
+			openCases(t, v, cs["inv"], "C-1")
+			s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "c1", Issuer: testIssuer, Subject: "c1-sub", ClientID: testClient, Key: testKey})
+			if err != nil {
+				t.Fatal(err)
+			}
+			viaSession, err := v.Authenticate(s.Token.Reveal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			dr, err := v.RequestDestruction(ctx, viaSession, "C-1", "order 1/2026", "asked in the session")
+			if err != nil {
+				t.Fatal(err)
+			}
+			retireBy(t, v, cs["c2"], cs["c3"], src, "incident IR-80")
+			if _, err := v.ApproveDestruction(ctx, cs["c2"], "C-1", dr); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), src) {
+				t.Fatalf("approving a destruction asked through %s, retired since: %v", src, err)
+			}
+		})
 	}
 }

@@ -518,17 +518,8 @@ func TestRequestsAskedWithACertificateOfARetiredCAAreVoid(t *testing.T) {
 	})
 	cs := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
 	openCases(t, v, cs["inv"], "C-1", "C-2")
-	card := func(name string, cas ...string) Principal {
-		t.Helper()
-		p, err := v.AuthenticateCertificate(ExternalIdentity{Kind: "certificate", Name: name, Issuer: "CN=Unit CA", Subject: "CN=" + name,
-			Fingerprint: strings.Repeat("cd", 32), CAs: cas})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	byRogue := card("c1", rogue, testCASHA256) // through the rogue intermediate, under the root
-	byRoot := card("c1", testCASHA256)
+	byRogue := signInCard(t, v, "c1", rogue, testCASHA256) // through the rogue intermediate, under the root
+	byRoot := signInCard(t, v, "c1", testCASHA256)
 	asked := map[string]string{}
 	for name, who := range map[string]Principal{"rogue": byRogue, "root": byRoot} {
 		req, err := v.AcceptIdentitySource(ctx, who, CASource(strings.Repeat(map[string]string{"rogue": "1", "root": "2"}[name], 64)), "asked with a certificate")
@@ -545,13 +536,7 @@ func TestRequestsAskedWithACertificateOfARetiredCAAreVoid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	retire, err := v.RetireIdentitySource(ctx, cs["c2"], CASource(rogue), "the intermediate issued certificates in custodians' names")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Approve(ctx, cs["c3"], retire.ID); err != nil {
-		t.Fatal(err)
-	}
+	retireBy(t, v, cs["c2"], cs["c3"], CASource(rogue), "the intermediate issued certificates in custodians' names")
 	if _, err := v.Approve(ctx, cs["c2"], asked["rogue"]); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "void") {
 		t.Fatalf("approving a request asked with a certificate of the retired CA: %v", err)
 	}
@@ -771,13 +756,7 @@ func TestRequestsAskedThroughARetiredSourceAreVoid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	retire, err := v.RetireIdentitySource(ctx, cs["c2"], OIDCKeySource(testIssuer, testKey), "the key leaked, incident IR-79")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Approve(ctx, cs["c3"], retire.ID); err != nil {
-		t.Fatal(err)
-	}
+	retireBy(t, v, cs["c2"], cs["c3"], OIDCKeySource(testIssuer, testKey), "the key leaked, incident IR-79")
 	if _, err := v.Approve(ctx, cs["c2"], leaked.ID); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "void") {
 		t.Fatalf("approving a request asked through the retired key: %v", err)
 	}

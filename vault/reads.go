@@ -178,7 +178,7 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 	// timeout or a dropped connection fails it as an edit into
 	// something unreadable does, and the log would accuse the store of
 	// being edited at every outage (the audit names edited values).
-	if wrong := bad.n - map[bool]int{true: 1, false: 0}[failed]; wrong > 0 {
+	if contradicted := bad.n > 1 || bad.n == 1 && !failed; contradicted {
 		v.recordStoreFinding(&v.lookupFindings, kind.events(key), lookupFinding(kind.events(key), bad.String()))
 	}
 	return nil
