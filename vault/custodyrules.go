@@ -139,6 +139,33 @@ func (r *CustodyRules) deposited(item, caseID string) {
 type rulePerson struct {
 	role               string
 	suspended, removed bool
+	// invitation is the person's invitation not yet redeemed, if any.
+	invitation *ruleInvitation
+}
+
+// ruleInvitation is an invitation as its enrolment or re-issue and the
+// approval before it recorded it: its id (the request's), until when it
+// may be redeemed, the identity sources its two custodians went through
+// (ruleApproval.via), and the first of them retired since (void).
+type ruleInvitation struct {
+	id      string
+	expires time.Time
+	via     []string
+	void    string
+}
+
+// invitationOf is the invitation an enrolment or re-issue ev records
+// (id, expires), approved by approved; nil if it records none.
+func invitationOf(id, expires string, approved *ruleApproval) *ruleInvitation {
+	if id == "" {
+		return nil
+	}
+	inv := &ruleInvitation{id: strings.Clone(id)}
+	inv.expires, _ = time.Parse(time.RFC3339, expires) // zero: the replay refuses it
+	if approved != nil && approved.id == id {
+		inv.via = approved.via
+	}
+	return inv
 }
 
 // ruleCase is what the rules keep of a case.
@@ -190,7 +217,7 @@ var ruleTypes = map[string]bool{
 	TypeDestructionRequested: true, TypeDestructionRejected: true, TypeDestructionApproved: true,
 	TypeItemDeposited: true, TypeItemAccessed: true, TypeDepositSkipped: true,
 	TypeServerStarted: true, TypeRequestOpened: true, TypeRequestApproved: true, TypeRequestRejected: true,
-	TypeCredentialReissued: true, TypeRecipientSet: true, TypeReceiptKeySet: true, TypeCasePolicySet: true,
+	TypeCredentialReissued: true, TypeCredentialIssued: true, TypeRecipientSet: true, TypeReceiptKeySet: true, TypeCasePolicySet: true,
 	TypePackageSealing: true, TypeHashSetImported: true, TypeHashSetRemoved: true, TypeClassificationPolicySet: true,
 	TypeIdentitySourceAccepted: true, TypeIdentitySourceRetired: true,
 }
@@ -291,7 +318,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			}
 			// As the vault's replay: the recipient stays, the receipt
 			// key and the sessions end.
-			r.persons[d.Name] = &rulePerson{role: d.Role}
+			r.persons[d.Name] = &rulePerson{role: d.Role, invitation: invitationOf(d.Invitation, d.Expires, approved)}
 			delete(r.receiptKeys, d.Name)
 			r.endSessionsOf(d.Name, ev)
 		}
@@ -318,8 +345,13 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 	case TypeCredentialReissued:
 		if d, err := data[CredentialReissued](ev); err == nil {
 			r.endSessionsOf(d.Name, ev)
+			if p := r.persons[d.Name]; p != nil {
+				p.invitation = invitationOf(d.Invitation, d.Expires, approved)
+			}
 		}
 		return finding
+	case TypeCredentialIssued:
+		return r.redeemed(ev)
 	case TypeRecipientSet, TypeReceiptKeySet:
 		if ev.Type == TypeReceiptKeySet && finding == nil && !keyOwnFingerprint(ev) {
 			finding = r.broken(ev, "a receipt key was recorded with a fingerprint that is not its own")

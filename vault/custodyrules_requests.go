@@ -50,6 +50,20 @@ type ruleApproval struct {
 	unknown bool
 	// requester is who opened the request.
 	requester string
+	// via are the identity sources its requester and its approver went
+	// through: an invitation it issues is void once one is retired.
+	via []string
+}
+
+// union is a with those of b it lacks appended (a new slice).
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // expirySlack is how far the rules let an event's time stray from a
@@ -233,7 +247,8 @@ func (r *CustodyRules) request(ev *events.Event) error {
 	}
 	// The decision that follows is read against the approval whatever
 	// is found of the approval itself: one finding, not two.
-	r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, kind: q.kind, caseID: q.caseID, by: approver, target: q.target, params: q.params, requester: q.by}
+	r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, kind: q.kind, caseID: q.caseID, by: approver, target: q.target, params: q.params, requester: q.by,
+		via: union(q.via, r.askedThrough(ev, d.ClientCAs))}
 	if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
 		return r.broken(ev, "request %s was approved %s", d.Request, why)
 	}

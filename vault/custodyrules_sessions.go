@@ -215,6 +215,41 @@ func (r *CustodyRules) endSessionsThrough(src string, ev *events.Event) {
 			}
 		}
 	}
+	for _, p := range r.persons {
+		if inv := p.invitation; inv != nil && inv.void == "" && slices.Contains(inv.via, src) {
+			inv.void = strings.Clone(src)
+		}
+	}
+}
+
+// redeemed reads a credential.issued: a person redeeming their
+// invitation. The vault redeems one its person holds, while they are
+// active, before it expires, and while none of the identity sources its
+// custodians asked or approved through was retired since (the
+// retirement voids it: one half went to whoever held that source's
+// session or certificate).
+func (r *CustodyRules) redeemed(ev *events.Event) error {
+	d, err := data[CredentialIssued](ev)
+	if err != nil {
+		return nil // the vault's replay refuses it
+	}
+	p := r.persons[d.Name]
+	if p == nil || p.invitation == nil || p.invitation.id != d.Invitation {
+		return nil // the vault's replay refuses it
+	}
+	inv := p.invitation
+	p.invitation = nil
+	switch {
+	case inv.void != "":
+		return r.broken(ev, "%s redeemed invitation %s, void since the identity source %s, through which a custodian asked for it or approved it, was retired", d.Name, d.Invitation, inv.void)
+	case p.removed:
+		return r.broken(ev, "%s redeemed invitation %s after they were removed", d.Name, d.Invitation)
+	case p.suspended:
+		return r.broken(ev, "%s redeemed invitation %s while suspended", d.Name, d.Invitation)
+	case !inv.expires.IsZero() && ev.Timestamp().After(inv.expires.Add(expirySlack)):
+		return r.broken(ev, "%s redeemed invitation %s after it expired at %s", d.Name, d.Invitation, inv.expires.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // endSessionsOf ends every session of name at ev (suspended, removed, or

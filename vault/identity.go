@@ -735,6 +735,9 @@ func (v *Vault) RedeemInvitation(ctx context.Context, name string, halves []stri
 	if !v.cfg.Now().Before(inv.expires) {
 		return secret.String{}, fmt.Errorf("%w: the invitation expired; ask the custodians for a new one", ErrUnauthenticated)
 	}
+	if inv.void != "" {
+		return secret.String{}, invitationVoid(inv.void)
+	}
 	if err := inactive(p, Credential{Auth: "invitation"}); err != nil {
 		return secret.String{}, err
 	}
@@ -747,6 +750,9 @@ func (v *Vault) RedeemInvitation(ctx context.Context, name string, halves []stri
 		q, ok := v.state.personByName(name)
 		if !ok || q.invitation == nil || q.invitation.id != inv.id {
 			return fmt.Errorf("%w: the invitation was already redeemed or replaced", ErrUnauthenticated)
+		}
+		if q.invitation.void != "" {
+			return invitationVoid(q.invitation.void)
 		}
 		return q.active()
 	}
@@ -764,6 +770,19 @@ type invitation struct {
 	id      string
 	halves  [2]string
 	expires time.Time
+	// via are the identity sources the custodians who asked for it and
+	// approved it went through (approvedInvitation); void is the first
+	// of them retired since, which voids it: one half went to whoever
+	// held a session or certificate of that source, and a source is
+	// retired when it is no longer trusted to say who that was.
+	via  []string
+	void string
+}
+
+// invitationVoid is the answer to the redemption of an invitation the
+// retirement of the identity source src voided.
+func invitationVoid(src string) error {
+	return fmt.Errorf("%w: the invitation is void: the identity source %s, through which a custodian asked for it or approved it, was retired since; ask the custodians for a new one", ErrUnauthenticated, src)
 }
 
 func (inv invitation) matches(got []string) bool {

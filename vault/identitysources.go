@@ -352,6 +352,15 @@ func applyIdentitySourceRetired(s *State, ev *events.Event) error {
 			}
 		}
 	}
+	// Invitations not yet redeemed alike: one half of each went to
+	// whoever asked or approved through the source.
+	for _, p := range s.persons {
+		if inv := p.invitation; inv != nil && inv.void == "" && slices.Contains(inv.via, d.Source) {
+			void := *inv // a copy: readers hold the old one without the lock
+			void.void = strings.Clone(d.Source)
+			p.invitation = &void
+		}
+	}
 	for _, se := range s.sessionByID {
 		if se.credential.Auth == "oidc" && slices.Contains(oidcSourcesOf(se.credential.Issuer, se.credential.Key, se.credential.ClientID, se.credential.Claim), d.Source) {
 			s.dropSession(se)

@@ -162,6 +162,11 @@ type PersonInfo struct {
 	// Suspension is, for a suspended person, who suspended them, when
 	// and why.
 	Suspension *StatusNote `json:"suspension,omitempty"`
+	// InvitationVoid is, for an invited person, the identity source
+	// whose retirement voided their invitation (one of the custodians
+	// asked or approved through it): it redeems nothing, and a re-issue
+	// gives a new one.
+	InvitationVoid string `json:"invitation_void,omitempty"`
 }
 
 // Persons lists every person the vault knows, for custodians and
@@ -185,6 +190,9 @@ func (v *Vault) Persons(ctx context.Context, who Principal) ([]PersonInfo, error
 			HasRecipient: p.Recipient != ""}
 		if status == "suspended" {
 			info.Suspension = p.Suspension // not once removed: no suspension is in force then
+		}
+		if status == "invited" {
+			info.InvitationVoid = p.invitation.void
 		}
 		out = append(out, info)
 	}

@@ -971,8 +971,10 @@ func (v *Vault) ApproveWithReason(ctx context.Context, who Principal, id, reason
 }
 
 // approvalDraft is the request.approved event of r by who, with the rules
-// of the approval and of r's kind checked at its position.
+// of the approval and of r's kind checked at its position; an approval
+// given with a client certificate records its CAs (client_ca_sha256).
 func (v *Vault) approvalDraft(who Principal, r Request, decided RequestDecided) sequencer.Draft {
+	decided.ClientCAs = who.clientCAs()
 	k := requestKinds[r.Kind]
 	check := func(ahead []*events.Event) error {
 		if requestDepends(ahead) {

@@ -159,7 +159,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // records (client_ca_sha256); a request recorded as asked through a
 // source retired already is void from its start; every access
 // (view, shown or copy) counts in its person's exposure.
-const stateVersion = 39
+// Version 40: an invitation keeps the identity sources its requester and
+// approver went through (an approval with a certificate records its
+// CAs), and the retired one that voided it.
+const stateVersion = 40
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

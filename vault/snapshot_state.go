@@ -18,15 +18,15 @@ import (
 // each content SHA-256 and each case's items). snapshot_test.go fails if
 // State gains a field this does not carry.
 type snapState struct {
-	ApprovedHalves map[string][2]string  `json:"approved_halves,omitempty"`
-	CaseEvents     map[string][2]uint64  `json:"case_events,omitempty"`
-	CaseOwn        map[string][2]uint64  `json:"case_own_events,omitempty"`
-	Cases          map[string]*Case      `json:"cases,omitempty"`
-	Decided        map[string]requestEnd `json:"decided,omitempty"`
-	Hot            *snapHotline          `json:"hotline,omitempty"`
-	ItemEvents     map[string][2]uint64  `json:"item_events,omitempty"`
-	KeyFiles       map[string]keyRecord  `json:"key_files,omitempty"`
-	WitnessKeys    map[string]bool       `json:"witness_keys,omitempty"`
+	ApprovedHalves map[string]approvedInvitation `json:"approved_halves,omitempty"`
+	CaseEvents     map[string][2]uint64          `json:"case_events,omitempty"`
+	CaseOwn        map[string][2]uint64          `json:"case_own_events,omitempty"`
+	Cases          map[string]*Case              `json:"cases,omitempty"`
+	Decided        map[string]requestEnd         `json:"decided,omitempty"`
+	Hot            *snapHotline                  `json:"hotline,omitempty"`
+	ItemEvents     map[string][2]uint64          `json:"item_events,omitempty"`
+	KeyFiles       map[string]keyRecord          `json:"key_files,omitempty"`
+	WitnessKeys    map[string]bool               `json:"witness_keys,omitempty"`
 	// Identity is State.identity (state version 34).
 	Identity *identitySources `json:"identity_sources,omitempty"`
 	// DefaultRetentions is State.defaultRetentions (state version 21).
@@ -63,6 +63,8 @@ type snapInvitation struct {
 	ID      string    `json:"id"`
 	Halves  [2]string `json:"halves"`
 	Expires time.Time `json:"expires"`
+	Via     []string  `json:"via,omitempty"`
+	Void    string    `json:"void,omitempty"`
 }
 
 type snapRequest struct {
@@ -142,7 +144,7 @@ func (s *State) snapshot() *snapState {
 	for k, p := range s.persons {
 		sp := snapPerson{Person: *p, TokenSHA256: p.tokenSHA256}
 		if inv := p.invitation; inv != nil {
-			sp.Invitation = &snapInvitation{ID: inv.id, Halves: inv.halves, Expires: inv.expires}
+			sp.Invitation = &snapInvitation{ID: inv.id, Halves: inv.halves, Expires: inv.expires, Via: inv.via, Void: inv.void}
 		}
 		out.Persons[k] = sp
 	}
@@ -595,7 +597,7 @@ func (r *restorer) state() (*State, error) {
 		p := sp.Person
 		p.tokenSHA256 = sp.TokenSHA256
 		if inv := sp.Invitation; inv != nil {
-			p.invitation = &invitation{id: inv.ID, halves: inv.Halves, expires: inv.Expires}
+			p.invitation = &invitation{id: inv.ID, halves: inv.Halves, expires: inv.Expires, via: inv.Via, void: inv.Void}
 		}
 		s.persons[k] = &p
 		if p.tokenSHA256 != "" {

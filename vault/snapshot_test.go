@@ -242,7 +242,7 @@ func TestSnapshotCarriesEveryStateField(t *testing.T) {
 		// Unexported fields of the types the state holds, which a
 		// snapshot carries beside them.
 		"Person":     {"tokenSHA256", "invitation"},
-		"invitation": {"id", "halves", "expires"},
+		"invitation": {"id", "halves", "expires", "via", "void"},
 		"Request":    {"invitationHalf", "void", "voidAt", "via"},
 		"session":    {"id", "person", "tokenSHA256", "expires", "signedIn", "credential"},
 		"named":      {"n", "last"},

@@ -89,9 +89,10 @@ type State struct {
 	sessions    map[string]*session
 	sessionByID map[string]*session
 	requests    map[string]*Request
-	// approvedHalves are the invitation halves of an approval, until the
+	// approvedHalves are the invitation of an approval (its halves, and
+	// the identity sources its two custodians went through), until the
 	// enrolment or re-issue that follows it in the same append applies.
-	approvedHalves map[string][2]string
+	approvedHalves map[string]approvedInvitation
 	// decided records how each request that left the state ended (two-
 	// person requests and destruction requests alike, by id), so that a
 	// late approval or rejection is told who decided it and when. It
@@ -394,7 +395,7 @@ func newState() *State {
 		sessionByID: map[string]*session{},
 		requests:    map[string]*Request{},
 
-		approvedHalves: map[string][2]string{},
+		approvedHalves: map[string]approvedInvitation{},
 		decided:        map[string]requestEnd{},
 		hot:            newHotlineState(),
 	}

@@ -161,7 +161,7 @@ func applyCredentialReissued(s *State, ev *events.Event) error {
 // invitationOf builds the invitation of an approved request from the
 // halves its request.opened and request.approved events recorded.
 func (s *State) invitationOf(id, expires string) (*invitation, error) {
-	halves, ok := s.approvedHalves[id]
+	a, ok := s.approvedHalves[id]
 	if !ok {
 		return nil, fmt.Errorf("invitation %q follows no approval that issued one", id)
 	}
@@ -170,7 +170,17 @@ func (s *State) invitationOf(id, expires string) (*invitation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("expires: %w", err)
 	}
-	return &invitation{id: id, halves: halves, expires: exp}, nil
+	return &invitation{id: id, halves: a.Halves, expires: exp, via: a.Via}, nil
+}
+
+// approvedInvitation is an approval's invitation until the enrolment or
+// re-issue after it applies: the SHA-256 of its two halves (the
+// requester's and the approver's), and the identity sources either
+// custodian went through to ask or approve (State.requestSources), the
+// retirement of any of which voids it.
+type approvedInvitation struct {
+	Halves [2]string `json:"halves"`
+	Via    []string  `json:"via,omitempty"`
 }
 
 func applyPersonStatus(typ string) applier {
@@ -295,7 +305,8 @@ func applyRequestDecided(s *State, ev *events.Event) error {
 	end.Reason = d.Reason
 	s.decided[d.Request] = r.ended(end)
 	if ev.Type == TypeRequestApproved && d.InvitationSHA256 != "" {
-		s.approvedHalves[d.Request] = [2]string{r.invitationHalf, d.InvitationSHA256}
+		s.approvedHalves[d.Request] = approvedInvitation{Halves: [2]string{r.invitationHalf, d.InvitationSHA256},
+			Via: union(r.via, s.requestSources(ev.Actor, d.ClientCAs))}
 	}
 	return nil
 }
@@ -428,8 +439,8 @@ func (s *State) pendingRequests(now time.Time) []Request {
 // activeCustodiansBut counts the custodians other than but who can act
 // at now: neither suspended nor removed, and either holding a credential
 // or with an invitation they can still redeem (one whose invitation
-// expired unused can act only after a re-issue, which needs two
-// custodians).
+// expired unused, or was voided by an identity source's retirement, can
+// act only after a re-issue, which needs two custodians).
 func (s *State) activeCustodiansBut(but string, now time.Time) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -438,7 +449,7 @@ func (s *State) activeCustodiansBut(but string, now time.Time) int {
 		if p.Role != RoleCustodian || p.Suspended || p.Removed || p.Name == but {
 			continue
 		}
-		if inv := p.invitation; inv != nil && p.tokenSHA256 == "" && !now.Before(inv.expires) {
+		if inv := p.invitation; inv != nil && p.tokenSHA256 == "" && (!now.Before(inv.expires) || inv.void != "") {
 			continue
 		}
 		n++

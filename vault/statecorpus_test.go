@@ -56,6 +56,7 @@ var stateCorpusTests = []string{
 	"TestIdentitySourceRetired",
 	"TestRequestsAskedThroughARetiredSourceAreVoid",
 	"TestRequestsAskedWithACertificateOfARetiredCAAreVoid",
+	"TestRetiredCAOfTheApproverVoidsTheInvitation",
 	"TestReportLifecycle",
 	"TestDestructionWhileAPackageIsBuilt",
 	"TestVotesCountWhileTheirVoterIsTrusted",

@@ -232,6 +232,11 @@ type RequestDecided struct {
 	// (required), or why it was approved (optional, since 2026-12-05).
 	Reason           string `json:"reason,omitempty"`
 	InvitationSHA256 string `json:"invitation_sha256,omitempty"`
+	// ClientCAs are, for an approval given with a client certificate,
+	// the SHA-256 (hex) of each configured client CA its chains ran
+	// through (since 2026-12-08), as RequestOpened's: the invitation an
+	// approval issues is void once one of them is retired.
+	ClientCAs []string `json:"client_ca_sha256,omitempty"`
 }
 
 // CasePolicySet records a case's export policy: with ExportApproval

@@ -251,7 +251,7 @@ func init() {
 			details: "SOURCE is an accepted source as identity-source list shows it, quoted. Once approved it signs no one in, and sessions opened through it end: retire a provider's key it no longer uses or that leaked, a client the vault is no longer registered as, a CA withdrawn. Before retiring, make sure its people can sign in another way (for example through the provider's new key, accepted), and keep two custodians who sign in otherwise; accepting it again is a new request (custos identity-source accept), and does not bring back the sessions the retirement ended.",
 			json:    "a request, as `person add`", run: out(runIdentitySourceRetire),
 			examples: []string{`custos identity-source retire "oidc-key https://id.example.org/realms/hotline NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs" --reason "the provider's key of 2025, retired after its rotation (change CR-2040)"`}},
-		{name: "person list", group: pe, who: "custodian, auditor", summary: "every person, with role and status (a suspended person's: by whom, when and why)",
+		{name: "person list", group: pe, who: "custodian, auditor", summary: "every person, with role and status (a suspended person's: by whom, when and why; an invitation an identity source's retirement voided: which source)",
 			json: `{"persons":[{"name","role","status",...}]}`, run: person("list")},
 		{name: "person reissue", args: "NAME [--reason TEXT]", group: pe, who: "custodian",
 			summary: "ask for a new credential; at the approval the old one and its sessions end",

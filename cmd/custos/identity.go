@@ -467,6 +467,9 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 			if n := p.Suspension; n != nil && p.Status == "suspended" {
 				status += " " + suspensionText(*n)
 			}
+			if p.InvitationVoid != "" {
+				status += " (the invitation is void: " + p.InvitationVoid + " was retired; a re-issue gives a new one)"
+			}
 			rows = append(rows, []string{p.Name, p.Role, status})
 		}
 		return printResult(stdout, *asJSON, out, table([]string{"NAME", "ROLE", "STATUS"}, rows))

@@ -215,3 +215,31 @@ func TestApprovalsPageNamesTheSetsAnImportContradicts(t *testing.T) {
 	done.status(t, "the approval", http.StatusOK)
 	done.has(t, "the approval", "Set known, in use, lists known material, and 1 of this set's hashes are its too")
 }
+
+// TestPeoplePageShowsAVoidInvitation: an invitation whose approval was
+// given with a certificate of a CA two custodians retired since is void,
+// and the People page says so, with the source and what to do.
+func TestPeoplePageShowsAVoidInvitation(t *testing.T) {
+	ca := strings.Repeat("ab", 32)
+	rv := newRolesVault(t, func(c *vault.Config) { c.SignIn.ClientCASHA256 = []string{ca} })
+	ctx := context.Background()
+	cust := rv.signIn("cust")
+	cust.send("/app/people", url.Values{"name": {"sothea"}, "role": {vault.RoleAnalyst}}).status(t, "enrol", http.StatusOK)
+	pending := rv.v.Requests(vault.Principal{Name: "cust2", Role: vault.RoleCustodian})
+	if len(pending) != 1 {
+		t.Fatalf("requests waiting: %v", pending)
+	}
+	card := vault.Principal{Name: "cust2", Role: vault.RoleCustodian, Credential: vault.Credential{Auth: "certificate", CAs: []string{ca}}}
+	if _, err := rv.v.Approve(ctx, card, pending[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	cust.get("/app/people").lacks(t, "people page before the retirement", "The invitation is void")
+	retire, err := rv.v.RetireIdentitySource(ctx, vault.Principal{Name: "cust", Role: vault.RoleCustodian}, vault.CASource(ca), "the CA's key leaked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rv.v.Approve(ctx, vault.Principal{Name: "cust2", Role: vault.RoleCustodian}, retire.ID); err != nil {
+		t.Fatal(err)
+	}
+	cust.get("/app/people").has(t, "people page", "The invitation is void: the identity source "+vault.CASource(ca)+", through which a custodian asked for it or approved it, was retired", "Re-issue it")
+}
