@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,6 +44,14 @@ type caseData struct {
 	// CanSeal offers the seal form; Choose, to the case's
 	// investigators, a box on each item to choose it for a package.
 	CanSeal, Choose bool
+	// Chosen are the items ticked so far (?item=, repeated): the page's
+	// boxes, its pager and its search are one form, so that ticks made on
+	// one page stay as the person turns pages or searches; Elsewhere are
+	// those not on this page, carried in the form unseen. Prev and Next
+	// are the pages its pager's buttons ask for (0: none).
+	Chosen     map[string]bool
+	Elsewhere  []string
+	Prev, Next int
 	// Receives: a prosecutor or defence counsel, who sees the case's
 	// packages sealed for them on their Packages page.
 	Receives bool
@@ -111,14 +121,45 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request, s *session) e
 			return Prefix + "cases/" + url.PathEscape(caseID) + "?" + v.Encode()
 		}
 		if d.Page > 1 {
-			d.PrevURL = link(d.Page - 1)
+			d.PrevURL, d.Prev = link(d.Page-1), d.Page-1
 		}
 		if d.Page < d.Pages {
-			d.NextURL = link(d.Page + 1)
+			d.NextURL, d.Next = link(d.Page+1), d.Page+1
+		}
+		if d.Choose {
+			if err := d.choose(q["item"]); err != nil {
+				return err
+			}
 		}
 	}
 	return h.render(w, r, s, http.StatusOK, "case", s.lang.text("case.page.title", c.Case), d)
 }
+
+// choose reads the items ticked on earlier pages (ids, as the form sent
+// them): those on this page are shown ticked, the others carried on.
+// Only what has an item id's form is kept: the seal form asks the vault
+// which of them are the case's.
+func (d *caseData) choose(ids []string) error {
+	ids, err := chosenItems(ids, "")
+	if err != nil {
+		return err
+	}
+	d.Chosen = map[string]bool{}
+	for _, id := range ids {
+		if itemIDForm.MatchString(id) {
+			d.Chosen[id] = true
+		}
+	}
+	for _, id := range ids {
+		if d.Chosen[id] && !slices.ContainsFunc(d.Items.Items, func(it vault.ItemSummary) bool { return it.ID == id }) {
+			d.Elsewhere = append(d.Elsewhere, id)
+		}
+	}
+	return nil
+}
+
+// itemIDForm is the form of an item id (vault's itemIDPattern).
+var itemIDForm = regexp.MustCompile(`^it_[0-9a-f]{24}$`)
 
 type uploadData struct {
 	Case *vault.CaseDetail

@@ -31,10 +31,11 @@ func (bv *browserVault) sealingCase(t *testing.T, caseID string) (chat, ledger s
 }
 
 // TestBrowserSealTheTickedItems walks an investigator through sealing a
-// package in Chromium, as they would: tick two of a case's three items on
-// the case page, follow the button to the seal form, type whom it is for
-// and why, and send it. The package sealed holds exactly the ticked
-// items, and its page names the person it is for.
+// package in Chromium, as they would: tick one of a case's three items
+// on the case page, search for another and tick it in the results (the
+// first stays ticked), follow the button to the seal form, type whom it
+// is for and why, and send it. The package sealed holds exactly the
+// ticked items, and its page names the person it is for.
 func TestBrowserSealTheTickedItems(t *testing.T) {
 	bv := newBrowserVault(t)
 	ctx := bv.ctx
@@ -43,8 +44,13 @@ func TestBrowserSealTheTickedItems(t *testing.T) {
 	bv.signIn(t, ctx, "inv")
 	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/SEAL-1"),
 		chromedp.Click(chromedp.CSS(`input[value="`+chat+`"]`)),
-		chromedp.Click(chromedp.CSS(`input[value="`+ledger+`"]`)))
-	navigation(t, ctx, chromedp.Click(chromedp.CSS(`#seal-choice button`)))
+		chromedp.SendKeys(chromedp.ID("q"), "ledger"))
+	navigation(t, ctx, chromedp.Submit(chromedp.ID("q")))
+	if got := text(t, ctx, "main"); !strings.Contains(got, "and 1 ticked on other pages") || strings.Contains(got, "chat-export.txt") {
+		t.Fatalf("the search's page does not keep the tick it does not list: %q", got)
+	}
+	run(t, ctx, chromedp.Click(chromedp.CSS(`input[value="`+ledger+`"]`)))
+	navigation(t, ctx, chromedp.Click(chromedp.CSS(`#seal-chosen`)))
 	if u := location(t, ctx); u.Path != "/app/cases/SEAL-1/seal" {
 		t.Fatalf("the button led to %s", u)
 	}

@@ -63,7 +63,7 @@ func TestSealFormSealsWhatWasChosen(t *testing.T) {
 	p := inv.get("/app/cases/C-1")
 	p.status(t, "case page", http.StatusOK)
 	p.has(t, "case page", "/app/cases/C-1/seal", "Seal a package of the ticked items")
-	if !strings.Contains(p.raw2(), `name="item" value="`+second+`" form="seal-choice"`) {
+	if !strings.Contains(p.raw2(), `name="item" value="`+second+`" form="case-view"`) {
 		t.Error("the case page offers no box to choose an item for a package")
 	}
 
@@ -147,7 +147,7 @@ func TestSealFormRefusesWhatItCannotMeanAndChangesNothing(t *testing.T) {
 	ana := rv.signIn("ana")
 	page := ana.get("/app/cases/C-1")
 	page.has(t, "case page as an analyst", "Items 1 to 1 of 1.")
-	page.lacks(t, "case page as an analyst", "/app/cases/C-1/seal", `form="seal-choice"`)
+	page.lacks(t, "case page as an analyst", "/app/cases/C-1/seal", `form="case-view"`, `id="seal-chosen"`)
 	before := rv.size()
 	ana.get("/app/cases/C-1/seal").status(t, "seal form as an analyst", http.StatusForbidden)
 	ana.send("/app/cases/C-1/packages", withOnce(url.Values{"for": {"pros"}, "purpose": {"trial"}, "scope": {"all"}})).status(t, "sealing as an analyst", http.StatusForbidden)
@@ -468,5 +468,75 @@ func TestSealFormClickedTwiceSealsOnce(t *testing.T) {
 	counts := rv.countFrom(before)
 	if counts[vault.TypePackageSealing] != 1 || counts[vault.TypePackageSealed] != 1 {
 		t.Errorf("one form clicked twice recorded %d sealings and %d packages", counts[vault.TypePackageSealing], counts[vault.TypePackageSealed])
+	}
+}
+
+// TestTicksOutlastPagesAndSearches: the case page's boxes, its search
+// and its pager are one form, so that an investigator who ticks items on
+// one page and turns to the next, or searches, keeps them: the items
+// ticked before are shown ticked where listed and carried unseen where
+// not (and counted), and the seal button sends them all. What has no
+// item id's form is dropped; more than a form takes is refused.
+func TestTicksOutlastPagesAndSearches(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	var ids []string
+	for i := range PageSize + 1 {
+		ids = append(ids, rv.deposit("inv", "C-1", fmt.Sprintf("photo-%03d.jpg", i), fmt.Appendf(nil, "item %d", i)))
+	}
+	inv := rv.signIn("inv")
+	first := inv.get("/app/cases/C-1")
+	first.status(t, "case page", http.StatusOK)
+	if !strings.Contains(first.raw2(), `form="case-view" name="page" value="2"`) {
+		t.Fatal("the case page's Next is not a button of the page's form")
+	}
+	ticked := regexp.MustCompile(`name="item" value="(it_[0-9a-f]{24})" form="case-view" checked`)
+	if n := len(ticked.FindAllString(first.raw2(), -1)); n != 0 {
+		t.Fatalf("%d boxes ticked on a page opened afresh", n)
+	}
+	// Page 1 lists 50 of the 51 items; which one is on page 2 is the
+	// list's order, so read it from the page.
+	var onFirst, onSecond string
+	for _, id := range ids {
+		switch {
+		case strings.Contains(first.raw2(), `value="`+id+`"`) && onFirst == "":
+			onFirst = id
+		case !strings.Contains(first.raw2(), `value="`+id+`"`):
+			onSecond = id
+		}
+	}
+	if onFirst == "" || onSecond == "" {
+		t.Fatal("the 51 items are not on two pages")
+	}
+	// Next, as the browser sends it with one box ticked on page 1.
+	second := inv.get("/app/cases/C-1?page=2&item=" + onFirst)
+	second.status(t, "page 2", http.StatusOK)
+	if !strings.Contains(second.raw2(), `<input type="hidden" name="item" value="`+onFirst+`">`) {
+		t.Error("page 2 does not carry the item ticked on page 1")
+	}
+	second.has(t, "page 2", "and 1 ticked on other pages")
+	// Back, with the item of page 2 ticked too: both stay ticked.
+	back := inv.get("/app/cases/C-1?page=1&item=" + onFirst + "&item=" + onSecond)
+	if got := ticked.FindAllStringSubmatch(back.raw2(), -1); len(got) != 1 || got[0][1] != onFirst {
+		t.Errorf("back on page 1, ticked: %v", got)
+	}
+	if !strings.Contains(back.raw2(), `<input type="hidden" name="item" value="`+onSecond+`">`) {
+		t.Error("page 1 does not carry the item ticked on page 2")
+	}
+	// A search keeps them too: the one listed ticked, the other carried.
+	found := inv.get("/app/cases/C-1?q=photo-000&item=" + ids[0] + "&item=" + onSecond)
+	if got := ticked.FindAllStringSubmatch(found.raw2(), -1); len(got) != 1 || got[0][1] != ids[0] {
+		t.Errorf("a search's page ticks %v", got)
+	}
+	// What is not an item id is not carried; too many are refused.
+	junk := inv.get("/app/cases/C-1?item=it_not-an-id&item=%22%3E%3Cscript%3E")
+	junk.status(t, "case page with junk ticks", http.StatusOK)
+	junk.lacks(t, "case page with junk ticks", "it_not-an-id", "ticked on other pages")
+	many := url.Values{}
+	for i := range maxSealChoice + 1 {
+		many.Add("item", fmt.Sprintf("it_%024x", i))
+	}
+	if p := inv.get("/app/cases/C-1?" + many.Encode()); p.code != http.StatusBadRequest {
+		t.Errorf("a case page with %d ticks answered %d", maxSealChoice+1, p.code)
 	}
 }
