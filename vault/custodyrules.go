@@ -99,6 +99,9 @@ type CustodyRules struct {
 	// requestCAs: a start recorded that requests asked with a client
 	// certificate record its CAs (startedRequestCAs); for good.
 	requestCAs bool
+	// approvalCAs: a start recorded that approvals given with a client
+	// certificate record its CAs (startedApprovalCAs); for good.
+	approvalCAs bool
 	// identity: the identity sources as the vault's state holds them
 	// (identitysources.go): guarded and keys pinned from the starts
 	// that said so, those accepted (the guarding start's own, and each
@@ -166,6 +169,16 @@ func invitationOf(id, expires string, approved *ruleApproval) *ruleInvitation {
 		inv.via = approved.via
 	}
 	return inv
+}
+
+// issueInvitation gives name the invitation of an enrolment or re-issue
+// (invitationOf), void from the start if a source it went through was
+// retired already (an approval through one is a finding of its own).
+func (r *CustodyRules) issueInvitation(p *rulePerson, inv *ruleInvitation) {
+	if inv != nil {
+		inv.void = r.identity.retiredOf(inv.via)
+	}
+	p.invitation = inv
 }
 
 // ruleCase is what the rules keep of a case.
@@ -318,7 +331,9 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			}
 			// As the vault's replay: the recipient stays, the receipt
 			// key and the sessions end.
-			r.persons[d.Name] = &rulePerson{role: d.Role, invitation: invitationOf(d.Invitation, d.Expires, approved)}
+			p := &rulePerson{role: d.Role}
+			r.issueInvitation(p, invitationOf(d.Invitation, d.Expires, approved))
+			r.persons[d.Name] = p
 			delete(r.receiptKeys, d.Name)
 			r.endSessionsOf(d.Name, ev)
 		}
@@ -346,7 +361,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		if d, err := data[CredentialReissued](ev); err == nil {
 			r.endSessionsOf(d.Name, ev)
 			if p := r.persons[d.Name]; p != nil {
-				p.invitation = invitationOf(d.Invitation, d.Expires, approved)
+				r.issueInvitation(p, invitationOf(d.Invitation, d.Expires, approved))
 			}
 		}
 		return finding
@@ -504,7 +519,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			if dr.retired != "" {
 				return r.broken(ev, "case %s's destruction request %s was asked by %s signed in through the identity source %s, which two custodians had retired: it signs no one in", ev.Case, d.Request, dr.by, dr.retired)
 			}
-			if why := r.certificateAsk(ev, d.ClientCAs); why != "" {
+			if why := r.certificateAsk(ev, d.ClientCAs, r.requestCAs, startedRequestCAs); why != "" {
 				dr.unfit = why
 				return r.broken(ev, "case %s's destruction request %s %s", ev.Case, d.Request, why)
 			}

@@ -152,6 +152,9 @@ func (r *CustodyRules) started(ev *events.Event) {
 	if d[startedRequestCAs] == "recorded" {
 		r.requestCAs = true // for good, as classificationRequests
 	}
+	if d[startedApprovalCAs] == "recorded" {
+		r.approvalCAs = true // for good
+	}
 	if d[startedClassificationLowering] == "request" {
 		// For good: a later start that does not say so (an older
 		// release) does not let one custodian lower a policy.
@@ -247,10 +250,17 @@ func (r *CustodyRules) request(ev *events.Event) error {
 	}
 	// The decision that follows is read against the approval whatever
 	// is found of the approval itself: one finding, not two.
+	approvedVia := r.askedThrough(ev, d.ClientCAs)
 	r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, kind: q.kind, caseID: q.caseID, by: approver, target: q.target, params: q.params, requester: q.by,
-		via: union(q.via, r.askedThrough(ev, d.ClientCAs))}
+		via: union(q.via, approvedVia)}
 	if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
 		return r.broken(ev, "request %s was approved %s", d.Request, why)
+	}
+	if src := r.identity.retiredOf(approvedVia); src != "" {
+		return r.broken(ev, "request %s was approved through the identity source %s, which two custodians had retired (in a session the retirement ended, or with a certificate of a retired CA)", d.Request, src)
+	}
+	if why := r.certificateAsk(ev, d.ClientCAs, r.approvalCAs, startedApprovalCAs); why != "" {
+		return r.broken(ev, "the approval of request %s %s", d.Request, why)
 	}
 	switch {
 	case ev.Actor.Person == q.by:
@@ -307,7 +317,7 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 	} else if why := r.cannotAct(ev, ""); why != "" {
 		return r.broken(ev, "request %s (%s) was opened %s", d.Request, d.Kind, why)
 	}
-	if why := r.certificateAsk(ev, d.ClientCAs); why != "" {
+	if why := r.certificateAsk(ev, d.ClientCAs, r.requestCAs, startedRequestCAs); why != "" {
 		q.unfit = why
 		return r.broken(ev, "request %s (%s) %s", d.Request, d.Kind, why)
 	}

@@ -176,12 +176,12 @@ func (r *CustodyRules) askedThrough(ev *events.Event, cas []string) []string {
 // identity sources are guarded, at least one accepted at its position
 // (the certificate signed its asker in through it). One retired is the
 // caller's to say (retiredOf).
-func (r *CustodyRules) certificateAsk(ev *events.Event, cas []string) string {
-	if ev.Actor.Auth != "certificate" || !r.requestCAs {
+func (r *CustodyRules) certificateAsk(ev *events.Event, cas []string, required bool, since string) string {
+	if ev.Actor.Auth != "certificate" || !required {
 		return ""
 	}
 	if len(cas) == 0 {
-		return "records none of the client CAs its certificate's chains ran through, which every start since " + startedRequestCAs + " records"
+		return "records none of the client CAs its certificate's chains ran through, which every start since " + since + " records"
 	}
 	for _, ca := range cas {
 		if !isDigest(ca) {
@@ -233,6 +233,13 @@ func (r *CustodyRules) redeemed(ev *events.Event) error {
 	if err != nil {
 		return nil // the vault's replay refuses it
 	}
+	// Who redeems is the person, enrolled as the event says, active.
+	if err := r.standing(ev); err != nil {
+		return err
+	}
+	if ev.Actor.Person != d.Name {
+		return r.broken(ev, "%s's invitation %s was recorded as redeemed by %s: a person redeems their own", d.Name, d.Invitation, ev.Actor.Person)
+	}
 	p := r.persons[d.Name]
 	if p == nil || p.invitation == nil || p.invitation.id != d.Invitation {
 		return nil // the vault's replay refuses it
@@ -242,10 +249,6 @@ func (r *CustodyRules) redeemed(ev *events.Event) error {
 	switch {
 	case inv.void != "":
 		return r.broken(ev, "%s redeemed invitation %s, void since the identity source %s, through which a custodian asked for it or approved it, was retired", d.Name, d.Invitation, inv.void)
-	case p.removed:
-		return r.broken(ev, "%s redeemed invitation %s after they were removed", d.Name, d.Invitation)
-	case p.suspended:
-		return r.broken(ev, "%s redeemed invitation %s while suspended", d.Name, d.Invitation)
 	case !inv.expires.IsZero() && ev.Timestamp().After(inv.expires.Add(expirySlack)):
 		return r.broken(ev, "%s redeemed invitation %s after it expired at %s", d.Name, d.Invitation, inv.expires.Format(time.RFC3339))
 	}

@@ -89,6 +89,13 @@ const (
 // 2026-12-07).
 const startedRequestCAs = "request_client_cas"
 
+// startedApprovalCAs is the server.started member that says a start
+// records, in each approval given with a client certificate, the CAs
+// its chains ran through ("recorded": RequestDecided.ClientCAs): from
+// the first that says so, for good, the audit's rules require them
+// (since 2026-12-08).
+const startedApprovalCAs = "approval_client_cas"
+
 // IdentitySourceAccepted is the data of identity.source.accepted: the
 // source ("oidc ISSUER", "oidc-key ISSUER THUMBPRINT" or "ca SHA256"),
 // the request, who asked and why.

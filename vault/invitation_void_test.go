@@ -160,6 +160,14 @@ func TestRetiredCAOfTheApproverVoidsTheInvitation(t *testing.T) {
 	if _, err := v.RedeemInvitation(ctx, "dara", enrolled["dara"]); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), CASource(testCASHA256)) {
 		t.Fatalf("an invitation approved with a certificate of a CA retired since: %v", err)
 	}
+	// Suspended, the person still holds the void invitation: the list
+	// still says so.
+	if _, err := v.Suspend(ctx, cs["c1"], "dara", "enrolment under review after the CA's retirement"); err != nil {
+		t.Fatal(err)
+	}
+	if p := personInfo(t, v, cs["c1"], "dara"); p.Status != "suspended" || p.InvitationVoid != CASource(testCASHA256) {
+		t.Fatalf("dara, suspended, is listed as %+v", p)
+	}
 }
 
 // The audit's rules read invitations as the vault does: a redemption of
@@ -211,7 +219,7 @@ func TestCustodyRulesInvitationRedeemedVoidOrLate(t *testing.T) {
 			t.Errorf("%s redeemed a void invitation: %v", name, err)
 		}
 	}
-	if err := redeem("vann"); !errors.As(err, &rb) || !strings.Contains(rb.Reason, "while suspended") {
+	if err := redeem("vann"); !errors.As(err, &rb) || !strings.Contains(rb.Reason, "suspended") {
 		t.Errorf("a suspended person redeemed: %v", err)
 	}
 	if err := redeem("mey"); err != nil {
@@ -220,5 +228,82 @@ func TestCustodyRulesInvitationRedeemedVoidOrLate(t *testing.T) {
 	shift = 73 * time.Hour
 	if err := redeem("lina"); !errors.As(err, &rb) || !strings.Contains(rb.Reason, "after it expired") {
 		t.Errorf("an invitation redeemed after it expired: %v", err)
+	}
+}
+
+// The rules read an approval's own sources as a request's: an approval
+// recorded through a source already retired (a certificate of a retired
+// CA, a session the retirement ended) is a finding, and the invitation
+// it issues is void from the start; from the first start that records
+// approval_client_cas, a certificate's approval that records no CAs is
+// a finding; a redemption is the person's own, in the role they were
+// enrolled in.
+func TestCustodyRulesApprovalsThroughRetiredSources(t *testing.T) {
+	expires := base.Add(72 * time.Hour).Format(time.RFC3339)
+	card := events.Actor{Person: "c1", Role: RoleCustodian, Auth: "certificate", Issuer: "CN=Unit CA", Subject: "CN=c1", Certificate: strings.Repeat("cd", 32)}
+	c2 := events.Actor{Person: "c2", Role: RoleCustodian, Auth: "certificate", Issuer: "CN=Unit CA", Subject: "CN=c2", Certificate: strings.Repeat("ef", 32)}
+	// enrol records name's enrolment asked by c2 and approved by
+	// approver, then its redemption by redeemer; it returns each
+	// step's finding (nil where none).
+	enrol := func(check func(string, events.Actor, any) error, name string, approver events.Actor, approverCAs []string, redeemer events.Actor) [4]error {
+		id := "rq_" + strings.Repeat("0", 24-len(name)) + name
+		params, _ := json.Marshal(enrollParams{Name: name, Role: RoleAnalyst})
+		return [4]error{
+			check(TypeRequestOpened, c2, RequestOpened{Request: id, Kind: KindEnroll, Person: name, Params: params, Expires: expires, InvitationSHA256: strings.Repeat("1", 64)}),
+			check(TypeRequestApproved, approver, RequestDecided{Request: id, Kind: KindEnroll, RequestedBy: "c2", InvitationSHA256: strings.Repeat("2", 64), ClientCAs: approverCAs}),
+			check(TypePersonEnrolled, approver, PersonEnrolled{Name: name, Role: RoleAnalyst, Request: id, RequestedBy: "c2", Invitation: id, Expires: expires}),
+			check(TypeCredentialIssued, redeemer, CredentialIssued{Name: name, Invitation: id, TokenSHA256: strings.Repeat("3", 64)}),
+		}
+	}
+	analyst := func(name string) events.Actor {
+		return events.Actor{Person: name, Role: RoleAnalyst, Auth: "invitation"}
+	}
+	var rb *RuleBroken
+	found := func(err error, want string) bool { return errors.As(err, &rb) && strings.Contains(rb.Reason, want) }
+
+	check := identityRules(t)
+	if err := check(TypeServerStarted, system, map[string]string{"session_ttl": "720h0m0s", "request_ttl": "72h0m0s",
+		startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: testKey,
+		"oidc_client_id": testClient, "oidc_claim": "sub", "client_ca_sha256": testCASHA256}); err != nil {
+		t.Fatal(err)
+	}
+	oidc := events.Actor{Person: "c1", Role: RoleCustodian, Auth: "oidc", Issuer: testIssuer, Subject: "c1-sub", Session: "se_1"}
+	if err := check(TypeSessionOpened, oidc, SessionOpened{Session: "se_1", TokenSHA256: strings.Repeat("4", 64), Expires: base.Add(8 * time.Hour).Format(time.RFC3339), Claim: "sub", ClientID: testClient, Key: testKey}); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{CASource(testCASHA256), OIDCKeySource(testIssuer, testKey)} {
+		if err := check(TypeIdentitySourceRetired, c2, IdentitySourceRetired{Source: src, Request: "rq_r" + src[:2], RequestedBy: "c3"}); err != nil && !errors.As(err, &rb) {
+			t.Fatal(err)
+		}
+	}
+	for name, approver := range map[string]struct {
+		who events.Actor
+		cas []string
+		src string
+	}{"dara": {card, []string{testCASHA256}, CASource(testCASHA256)}, "sok": {oidc, nil, OIDCKeySource(testIssuer, testKey)}} {
+		got := enrol(check, name, approver.who, approver.cas, analyst(name))
+		if !found(got[1], "approved through the identity source "+approver.src) {
+			t.Errorf("%s's enrolment approved through %s, retired before: %v", name, approver.src, got[1])
+		}
+		if !found(got[3], "void since the identity source "+approver.src) {
+			t.Errorf("%s redeemed an invitation approved through %s, retired before: %v", name, approver.src, got[3])
+		}
+	}
+
+	check = identityRules(t)
+	if err := check(TypeServerStarted, system, map[string]string{"request_ttl": "72h0m0s", "session_ttl": "8h0m0s", startedApprovalCAs: "recorded"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := enrol(check, "mey", card, nil, analyst("mey")); !found(got[1], "records none of the client CAs") {
+		t.Errorf("a certificate's approval without its CAs after %s: %v", startedApprovalCAs, got[1])
+	}
+	if got := enrol(check, "vann", card, []string{testCASHA256}, events.Actor{Person: "vann", Role: RoleCustodian, Auth: "invitation"}); !found(got[3], "enrolled them as analyst") {
+		t.Errorf("a redemption recorded in another role: %v", got[3])
+	}
+	if got := enrol(check, "lina", card, []string{testCASHA256}, analyst("vann")); !found(got[3], "redeemed by vann") {
+		t.Errorf("a redemption recorded by another person: %v", got[3])
+	}
+	if got := enrol(check, "rith", card, []string{testCASHA256}, analyst("rith")); got != [4]error{} {
+		t.Errorf("an enrolment as the vault writes it: %v", got)
 	}
 }

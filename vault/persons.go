@@ -191,7 +191,9 @@ func (v *Vault) Persons(ctx context.Context, who Principal) ([]PersonInfo, error
 		if status == "suspended" {
 			info.Suspension = p.Suspension // not once removed: no suspension is in force then
 		}
-		if status == "invited" {
+		if p.invitation != nil && p.tokenSHA256 == "" {
+			// Shown whatever the status: suspended or removed, the
+			// person still holds it.
 			info.InvitationVoid = p.invitation.void
 		}
 		out = append(out, info)

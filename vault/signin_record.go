@@ -51,6 +51,8 @@ func (cfg Config) startedConfig() map[string]string {
 		// A request asked with a certificate records its CAs (since
 		// 2026-12-07; identitysources.go).
 		startedRequestCAs: "recorded",
+		// So does an approval (since 2026-12-08).
+		startedApprovalCAs: "recorded",
 	}
 	if cfg.HashSetApproval {
 		m[startedHashSetRemoval] = "request"

@@ -170,7 +170,9 @@ func (s *State) invitationOf(id, expires string) (*invitation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("expires: %w", err)
 	}
-	return &invitation{id: id, halves: a.Halves, expires: exp, via: a.Via}, nil
+	// Void from the start if one of its sources was retired already (a
+	// server that did not check: the audit's rules report the approval).
+	return &invitation{id: id, halves: a.Halves, expires: exp, via: a.Via, void: s.identity.retiredOf(a.Via)}, nil
 }
 
 // approvedInvitation is an approval's invitation until the enrolment or
