@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/vault/idtoken"
 )
 
 // CustodyRules checks, event by event in the log's order, that what the
@@ -102,6 +103,12 @@ type CustodyRules struct {
 	// approvalCAs: a start recorded that approvals given with a client
 	// certificate record its CAs (startedApprovalCAs); for good.
 	approvalCAs bool
+	// idTokens: a start recorded that OpenID sign-ins record their ID
+	// token and key (startedIDTokens); for good. idTokenSeen are the
+	// tokens recorded, by SHA-256, until their exp.
+	idTokens    bool
+	idTokenSeen map[string]time.Time
+	idKeys      idtoken.Keys // the providers' keys, parsed once
 	// identity: the identity sources as the vault's state holds them
 	// (identitysources.go): guarded and keys pinned from the starts
 	// that said so, those accepted (the guarding start's own, and each
@@ -144,6 +151,9 @@ type rulePerson struct {
 	suspended, removed bool
 	// invitation is the person's invitation not yet redeemed, if any.
 	invitation *ruleInvitation
+	// oidc is the identity-provider value they were enrolled with (""
+	// : their name).
+	oidc string
 }
 
 // ruleInvitation is an invitation as its enrolment or re-issue and the
@@ -331,7 +341,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			}
 			// As the vault's replay: the recipient stays, the receipt
 			// key and the sessions end.
-			p := &rulePerson{role: d.Role}
+			p := &rulePerson{role: d.Role, oidc: d.OIDC}
 			r.issueInvitation(p, invitationOf(d.Invitation, d.Expires, approved))
 			r.persons[d.Name] = p
 			delete(r.receiptKeys, d.Name)

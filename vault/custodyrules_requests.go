@@ -155,6 +155,9 @@ func (r *CustodyRules) started(ev *events.Event) {
 	if d[startedApprovalCAs] == "recorded" {
 		r.approvalCAs = true // for good
 	}
+	if d[startedIDTokens] == "recorded" {
+		r.idTokens = true // for good
+	}
 	if d[startedClassificationLowering] == "request" {
 		// For good: a later start that does not say so (an older
 		// release) does not let one custodian lower a policy.

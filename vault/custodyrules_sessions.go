@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/vault/idtoken"
 )
 
 // The custody rules of sessions (docs/custody-log.md, section 7, step
@@ -123,6 +124,9 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 		}
 		return r.broken(ev, "%s signed in (session %s) through the identity provider %s, which no two custodians accepted: a provider the server's operator configured signs no one in until a custodian asks and another approves (identity.source.accepted)", a.Person, d.Session, a.Issuer)
 	}
+	if err := r.signedByProvider(ev, d, now); err != nil {
+		return err
+	}
 	if d.Refreshed != "" {
 		old := r.sessions[d.Refreshed]
 		if old == nil || old.person != a.Person || old.ended || ev.Time > old.until {
@@ -134,6 +138,81 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 		return r.broken(ev, "a session was opened for %s as %s, whom the log did not enroll in that role, or had suspended or removed", a.Person, a.Role)
 	}
 	return nil
+}
+
+// signedByProvider reads the ID token an OpenID sign-in's session.opened
+// d records (not a refresh's, which records none): the key it records
+// verifies it and is the key the session names (its thumbprint), and
+// the token says what the event says: issued by the actor's issuer, to
+// the session's client, for the actor's subject, naming by the
+// session's claim the value the log bound to the person (their name,
+// unless enrolled with another), unexpired at the event's time, and
+// never recorded by an earlier session. Without a token (and its key),
+// once a start recorded that sign-ins record them (startedIDTokens),
+// nothing shows the provider vouched for the sign-in: a session of
+// rules (ofSession), which tests that open sessions without a provider
+// do not meet.
+func (r *CustodyRules) signedByProvider(ev *events.Event, d SessionOpened, now time.Time) error {
+	a := ev.Actor
+	if a.Auth != "oidc" || d.Refreshed != "" {
+		return nil
+	}
+	if d.IDToken == "" && len(d.KeyJWK) == 0 {
+		if !r.idTokens {
+			return nil
+		}
+		return &RuleBroken{Seq: ev.Seq, ofSession: true, Reason: fmt.Sprintf("%s signed in (session %s) through the identity provider %s, and the session records no ID token, which every start since %s records: nothing but the server's word shows the provider vouched for the sign-in", a.Person, d.Session, a.Issuer, startedIDTokens)}
+	}
+	c, thumb, err := r.idKeys.Verify(d.IDToken, d.KeyJWK)
+	why := ""
+	switch {
+	case err != nil:
+		why = err.Error()
+	case thumb != d.Key:
+		why = fmt.Sprintf("is verified by the key of thumbprint %s, and the session names the key %s", thumb, d.Key)
+	case c.Issuer != a.Issuer:
+		why = fmt.Sprintf("was issued by %q, and the session names %q", c.Issuer, a.Issuer)
+	case c.Subject != a.Subject:
+		why = fmt.Sprintf("is about the subject %q, and the session names %q", c.Subject, a.Subject)
+	case !slices.Contains(c.Audience, d.ClientID):
+		why = fmt.Sprintf("was not issued to the client %q the session names", d.ClientID)
+	case c.Name(d.Claim) != r.oidcName(a.Person):
+		why = fmt.Sprintf("names %q by its %s claim, and the log binds %s to %q", c.Name(d.Claim), d.Claim, a.Person, r.oidcName(a.Person))
+	case c.Expiry.IsZero() || now.After(c.Expiry.Add(idTokenSkew)):
+		why = fmt.Sprintf("had expired (exp %s)", c.Expiry.Format(time.RFC3339))
+	}
+	if why == "" {
+		sum := idtoken.SHA256(d.IDToken)
+		if _, used := r.idTokenSeen[sum]; used {
+			why = "opened a session before: the vault refuses a token a second time"
+		}
+		if r.idTokenSeen == nil {
+			r.idTokenSeen = map[string]time.Time{}
+		}
+		if len(r.idTokenSeen)%1024 == 1023 {
+			// Those expired are forgotten now and then: a token
+			// recorded again after its exp is found expired.
+			for s, exp := range r.idTokenSeen {
+				if now.After(exp.Add(idTokenSkew)) {
+					delete(r.idTokenSeen, s)
+				}
+			}
+		}
+		r.idTokenSeen[sum] = c.Expiry
+	}
+	if why != "" {
+		return r.broken(ev, "%s signed in (session %s) through the identity provider %s, but the ID token the session records %s", a.Person, d.Session, a.Issuer, why)
+	}
+	return nil
+}
+
+// oidcName is the value of the configured claim that names person: the
+// identity-provider value they were enrolled with, or their name.
+func (r *CustodyRules) oidcName(person string) string {
+	if p := r.persons[person]; p != nil && p.oidc != "" {
+		return p.oidc
+	}
+	return person
 }
 
 // oidcUnaccepted is, for an OpenID sign-in by a, the identity source no
@@ -310,6 +389,8 @@ func sessionOpenedData(b []byte) (d SessionOpened, ok bool) {
 			field = &d.ClientID
 		case "claim":
 			field = &d.Claim
+		case "id_token", "jwk":
+			return d, false // read by DecodeData, with its key
 		}
 		if field != nil {
 			*field = string(value)

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/internal/secret"
+	"github.com/custos-vault/custos/vault/idtoken"
 )
 
 // Identity (docs/identity.md).
@@ -148,6 +150,13 @@ type ExternalIdentity struct {
 	// client CA certificate its verified chains run through: the
 	// identity sources that vouch for it (identitysources.go).
 	CAs []string
+	// IDToken and KeyJWK are, for an OpenID sign-in, the ID token as
+	// verified and the public JWK of the provider's key that verified
+	// it (oidcauth.Identity.Token and KeyJWK): the session's event
+	// records both (SessionOpened.IDToken). Without them (a caller that
+	// has none), the session records neither, and an audit reports it.
+	IDToken secret.String
+	KeyJWK  []byte
 }
 
 // checkAsserted refuses an asserted identity whose fields would not fit
@@ -347,7 +356,7 @@ func (v *Vault) OpenSession(ctx context.Context, credential string) (*Session, e
 	if err := inactive(*p, Credential{Auth: "local"}); err != nil {
 		return nil, err
 	}
-	return v.openSession(ctx, *p, Credential{Auth: "local"}, "", func(q Person) error {
+	return v.openSession(ctx, *p, Credential{Auth: "local"}, "", nil, func(q Person) error {
 		if q.tokenSHA256 != h {
 			return fmt.Errorf("%w: the credential was replaced", ErrUnauthenticated)
 		}
@@ -386,13 +395,55 @@ func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*
 		return nil, fmt.Errorf("%w: a %s must sign in with multi-factor authentication (%s)", ErrUnauthenticated, p.Role, req)
 	}
 	c := Credential{Auth: "oidc", Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR, Claim: v.cfg.OIDCClaim, ClientID: id.ClientID, Key: id.Key}
-	return v.openSession(ctx, p, c, "", func(Person) error {
-		// Again at the event's position: a retirement approved since.
+	tok, err := recordable(id, v.cfg.OIDCClaim)
+	if err != nil {
+		return nil, err
+	}
+	if tok != nil && v.state.idTokenUsed(tok.sha256) {
+		return nil, errIDTokenUsed
+	}
+	return v.openSession(ctx, p, c, "", tok, func(Person) error {
+		// Again at the event's position: a retirement approved since,
+		// a sign-in with the same token since.
 		if src := v.state.oidcUnaccepted(id.Issuer, id.Key, id.ClientID, v.cfg.OIDCClaim); src != "" {
 			return notAccepted(src)
 		}
+		if tok != nil && v.state.idTokenUsed(tok.sha256) {
+			return errIDTokenUsed
+		}
 		return nil
 	})
+}
+
+// errIDTokenUsed refuses an ID token that opened a session already:
+// one read where it was recorded (the custody log) or copied on its way
+// opens nothing.
+var errIDTokenUsed = fmt.Errorf("%w: this ID token has already opened a session; sign in again at the identity provider for a new one", ErrUnauthenticated)
+
+// recordedToken is an ID token as a session's event records it.
+type recordedToken struct {
+	token, sha256 string
+	jwk           json.RawMessage
+}
+
+// recordable is id's ID token as its session records it, nil if id has
+// none. It is checked as an audit will check it (idtoken.Verify): the
+// key verifies it and is the one id names, and its claims say what id
+// says (issuer, subject, audience, the claim that names the person); a
+// token that would not show this sign-in is refused, never recorded.
+func recordable(id ExternalIdentity, claim string) (*recordedToken, error) {
+	raw := id.IDToken.Reveal()
+	if raw == "" && len(id.KeyJWK) == 0 {
+		return nil, nil
+	}
+	c, thumb, err := idtoken.Verify(raw, id.KeyJWK)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: the ID token cannot be recorded: %v", ErrUnauthenticated, err)
+	case thumb != id.Key || c.Issuer != id.Issuer || c.Subject != id.Subject || !slices.Contains(c.Audience, id.ClientID) || c.Name(claim) != id.Name:
+		return nil, fmt.Errorf("%w: the ID token recorded would not show this sign-in (its key, issuer, subject, audience or %s differ)", ErrUnauthenticated, claim)
+	}
+	return &recordedToken{token: raw, sha256: idtoken.SHA256(raw), jwk: slices.Clone(id.KeyJWK)}, nil
 }
 
 func (m MFARequirement) String() string {
@@ -427,7 +478,7 @@ func (v *Vault) RefreshSession(ctx context.Context, who Principal) (*Session, er
 	if signedIn.IsZero() || !v.cfg.Now().Before(signedIn.Add(v.cfg.SessionTTL)) {
 		return nil, fmt.Errorf("%w: this sign-in is %s old; sign in again with your credential", ErrUnauthenticated, v.cfg.SessionTTL)
 	}
-	return v.openSession(ctx, p, Credential{Auth: "local"}, who.Credential.Session, func(Person) error {
+	return v.openSession(ctx, p, Credential{Auth: "local"}, who.Credential.Session, nil, func(Person) error {
 		if !v.state.sessionLive(who.Credential.Session) {
 			return fmt.Errorf("%w: the session ended", ErrUnauthenticated)
 		}
@@ -438,7 +489,7 @@ func (v *Vault) RefreshSession(ctx context.Context, who Principal) (*Session, er
 // openSession records a session.opened event for p, decided at its
 // position (p still active in the same role, and still), and returns the
 // token.
-func (v *Vault) openSession(ctx context.Context, p Person, c Credential, refreshed string, still func(Person) error) (*Session, error) {
+func (v *Vault) openSession(ctx context.Context, p Person, c Credential, refreshed string, tok *recordedToken, still func(Person) error) (*Session, error) {
 	token := newToken(SessionPrefix)
 	c.Session = "se_" + randomHex(12)
 	c.Expires = v.cfg.Now().Add(v.cfg.SessionTTL).UTC().Truncate(time.Second)
@@ -465,8 +516,11 @@ func (v *Vault) openSession(ctx context.Context, p Person, c Credential, refresh
 		}
 		return still(q)
 	}
-	_, err := v.appendActs(ctx, true, sequencer.Draft{Type: TypeSessionOpened, Actor: who.actor(), Check: check,
-		Data: SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed, SignedIn: signedIn, Claim: c.Claim, ClientID: c.ClientID, Key: c.Key}})
+	d := SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed, SignedIn: signedIn, Claim: c.Claim, ClientID: c.ClientID, Key: c.Key}
+	if tok != nil {
+		d.IDToken, d.KeyJWK = tok.token, tok.jwk
+	}
+	_, err := v.appendActs(ctx, true, sequencer.Draft{Type: TypeSessionOpened, Actor: who.actor(), Check: check, Data: d})
 	if err != nil {
 		return nil, err
 	}

@@ -96,6 +96,13 @@ const startedRequestCAs = "request_client_cas"
 // (since 2026-12-08).
 const startedApprovalCAs = "approval_client_cas"
 
+// startedIDTokens is the server.started member that says a start
+// records, in each OpenID sign-in's session.opened, the ID token and the
+// provider's key that verified it ("recorded": SessionOpened.IDToken
+// and KeyJWK): from the first that says so, for good, the audit's rules
+// require them and check the provider's signature (since 2026-12-08).
+const startedIDTokens = "oidc_id_tokens"
+
 // IdentitySourceAccepted is the data of identity.source.accepted: the
 // source ("oidc ISSUER", "oidc-key ISSUER THUMBPRINT" or "ca SHA256"),
 // the request, who asked and why.

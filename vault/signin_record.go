@@ -53,6 +53,9 @@ func (cfg Config) startedConfig() map[string]string {
 		startedRequestCAs: "recorded",
 		// So does an approval (since 2026-12-08).
 		startedApprovalCAs: "recorded",
+		// An OpenID sign-in records its ID token and key (since
+		// 2026-12-08; identity.md section 9.2).
+		startedIDTokens: "recorded",
 	}
 	if cfg.HashSetApproval {
 		m[startedHashSetRemoval] = "request"

@@ -162,7 +162,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 40: an invitation keeps the identity sources its requester and
 // approver went through (an approval with a certificate records its
 // CAs), and the retired one that voided it.
-const stateVersion = 40
+// Version 41: the ID tokens that opened sessions, until they expire
+// (State.idTokens), refused a second time.
+const stateVersion = 41
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

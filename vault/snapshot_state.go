@@ -24,9 +24,11 @@ type snapState struct {
 	Cases          map[string]*Case              `json:"cases,omitempty"`
 	Decided        map[string]requestEnd         `json:"decided,omitempty"`
 	Hot            *snapHotline                  `json:"hotline,omitempty"`
-	ItemEvents     map[string][2]uint64          `json:"item_events,omitempty"`
-	KeyFiles       map[string]keyRecord          `json:"key_files,omitempty"`
-	WitnessKeys    map[string]bool               `json:"witness_keys,omitempty"`
+	// IDTokens is State.idTokens (state version 41).
+	IDTokens    map[string]time.Time `json:"id_tokens,omitempty"`
+	ItemEvents  map[string][2]uint64 `json:"item_events,omitempty"`
+	KeyFiles    map[string]keyRecord `json:"key_files,omitempty"`
+	WitnessKeys map[string]bool      `json:"witness_keys,omitempty"`
 	// Identity is State.identity (state version 34).
 	Identity *identitySources `json:"identity_sources,omitempty"`
 	// DefaultRetentions is State.defaultRetentions (state version 21).
@@ -117,7 +119,7 @@ type snapPDQ struct {
 // is held.
 func (s *State) snapshot() *snapState {
 	out := &snapState{
-		ApprovedHalves: s.approvedHalves, Decided: s.decided, Log: &s.log, LostKeys: s.lostKeys, KeyFiles: s.keyFiles, WitnessKeys: s.witnessKeys,
+		ApprovedHalves: s.approvedHalves, IDTokens: s.idTokens, Decided: s.decided, Log: &s.log, LostKeys: s.lostKeys, KeyFiles: s.keyFiles, WitnessKeys: s.witnessKeys,
 		DefaultRetentions: s.defaultRetentions, Identity: &s.identity,
 		Packages: s.packages, Recent: s.recent, Retained: s.retained,
 		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{}, CaseOwn: map[string][2]uint64{},
@@ -328,7 +330,7 @@ func (r *restorer) add(part *snapState, at lineAt) error {
 			return fmt.Errorf("its package %q is filed under another id", id)
 		}
 	}
-	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.Decided, part.Decided) || !mergeInto(&b.LostKeys, part.LostKeys) || !mergeInto(&b.KeyFiles, part.KeyFiles) || !mergeInto(&b.WitnessKeys, part.WitnessKeys) ||
+	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.IDTokens, part.IDTokens) || !mergeInto(&b.Decided, part.Decided) || !mergeInto(&b.LostKeys, part.LostKeys) || !mergeInto(&b.KeyFiles, part.KeyFiles) || !mergeInto(&b.WitnessKeys, part.WitnessKeys) ||
 		!mergeInto(&b.Packages, part.Packages) || !mergeInto(&b.Persons, part.Persons) || !mergeInto(&b.Recent, part.Recent) ||
 		!mergeInto(&b.Requests, part.Requests) || !mergeInto(&b.Retained, part.Retained) || !mergeInto(&b.Sessions, part.Sessions) {
 		return errSnapshotDup
@@ -572,6 +574,7 @@ func (r *restorer) state() (*State, error) {
 	setIf(&s.cases, b.Cases)
 	setIf(&s.packages, b.Packages)
 	setIf(&s.approvedHalves, b.ApprovedHalves)
+	setIf(&s.idTokens, b.IDTokens)
 	setIf(&s.decided, b.Decided)
 	setIf(&s.lostKeys, b.LostKeys)
 	setIf(&s.keyFiles, b.KeyFiles)

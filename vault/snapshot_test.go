@@ -236,7 +236,7 @@ func TestSnapshotCarriesEveryStateField(t *testing.T) {
 		// pages, pagesGen and pagesFailed are where the items are read
 		// from, not what they are.
 		"State": {"mu", "log", "persons", "byToken", "cases", "items", "pages", "pagesGen", "pagesFailed", "pagesFailedOnce", "objectPages", "contentPages", "casePages", "packages", "objects", "retained", "recent",
-			"lostKeys", "keyFiles", "witnessKeys", "identity", "defaultRetentions", "caseEvents", "itemEvents", "caseOwn", "sessions", "sessionByID", "requests", "approvedHalves", "decided", "hot"},
+			"lostKeys", "keyFiles", "witnessKeys", "identity", "defaultRetentions", "caseEvents", "itemEvents", "caseOwn", "sessions", "sessionByID", "requests", "approvedHalves", "idTokens", "decided", "hot"},
 		"hotlineState": {"reports", "reportOrder", "votes", "settled", "exportedSums", "policy", "hashsets", "bySHA256", "pdq", "judged",
 			"judgedSet", "pdqOf", "exposure", "contacts"},
 		// Unexported fields of the types the state holds, which a

@@ -88,7 +88,11 @@ type State struct {
 	// (state_identity.go).
 	sessions    map[string]*session
 	sessionByID map[string]*session
-	requests    map[string]*Request
+	// idTokens are the SHA-256 (hex) of each ID token that opened a
+	// session, with the token's exp: until then, the vault refuses it a
+	// second time (idTokenUsed).
+	idTokens map[string]time.Time
+	requests map[string]*Request
 	// approvedHalves are the invitation of an approval (its halves, and
 	// the identity sources its two custodians went through), until the
 	// enrolment or re-issue that follows it in the same append applies.
@@ -393,6 +397,7 @@ func newState() *State {
 
 		sessions:    map[string]*session{},
 		sessionByID: map[string]*session{},
+		idTokens:    map[string]time.Time{},
 		requests:    map[string]*Request{},
 
 		approvedHalves: map[string]approvedInvitation{},

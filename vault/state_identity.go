@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/vault/idtoken"
 )
 
 // The projection of identity events: sessions, invitations, suspensions
@@ -85,6 +86,9 @@ func applySessionOpened(s *State, ev *events.Event) error {
 			Certificate: a.Certificate, ACR: a.ACR, AMR: slices.Clone(a.AMR), Expires: exp, Claim: d.Claim, ClientID: d.ClientID, Key: d.Key}}
 	s.sessions[d.TokenSHA256] = se
 	s.sessionByID[d.Session] = se
+	if d.IDToken != "" {
+		s.rememberIDToken(d.IDToken, ev.Timestamp())
+	}
 	if len(s.sessionByID)%sessionSweepEvery == 0 {
 		now := ev.Timestamp()
 		for _, o := range s.sessionByID {
@@ -94,6 +98,37 @@ func applySessionOpened(s *State, ev *events.Event) error {
 		}
 	}
 	return nil
+}
+
+// idTokenSkew is how long past its exp the vault remembers an ID token:
+// its verifier allows a provider's clock that much ahead of its own.
+const idTokenSkew = 5 * time.Minute
+
+// rememberIDToken notes an ID token that opened a session at now, until
+// its exp (unread: as long as a session lasts at most), and forgets
+// those past theirs.
+func (s *State) rememberIDToken(token string, now time.Time) {
+	if len(s.idTokens)%256 == 255 {
+		for sum, exp := range s.idTokens {
+			if now.After(exp.Add(idTokenSkew)) {
+				delete(s.idTokens, sum)
+			}
+		}
+	}
+	exp := idtoken.UnverifiedExpiry(token)
+	if exp.IsZero() {
+		exp = now.Add(24 * time.Hour)
+	}
+	s.idTokens[idtoken.SHA256(token)] = exp
+}
+
+// idTokenUsed reports whether the ID token of SHA-256 sum opened a
+// session already (and has not expired since).
+func (s *State) idTokenUsed(sum string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.idTokens[sum]
+	return ok
 }
 
 func applySessionEnded(s *State, ev *events.Event) error {

@@ -188,6 +188,15 @@ type SessionOpened struct {
 	// SHA-256, base64url); absent for other sessions, and in events
 	// written before 2026-12-07.
 	Key string `json:"key,omitempty"`
+	// IDToken is, for a session an OpenID provider's ID token opened,
+	// the token as the provider signed it (a compact JWS), and KeyJWK
+	// the provider's public key that verifies it (a JWK, RFC 7517; its
+	// thumbprint is Key), since 2026-12-08: an audit checks the
+	// provider's signature itself, so that a sign-in the server made up
+	// shows (identity.md section 9.2). The vault refuses a token a
+	// second time, so that one read in the log opens nothing.
+	IDToken string          `json:"id_token,omitempty"`
+	KeyJWK  json.RawMessage `json:"jwk,omitempty"`
 }
 
 // SessionEnded records a session ended before it expired: a sign-out.

@@ -70,7 +70,14 @@ func main() {
 		return append(append(ms, an...), w...), err
 	})
 	run("growth", func() ([]bench.Metric, error) { return bench.CustodyRSSGrowth(dir, *growthN) })
-	run("audit", func() ([]bench.Metric, error) { return bench.AuditVerify(*auditN) })
+	run("audit", func() ([]bench.Metric, error) {
+		ms, err := bench.AuditVerify(*auditN)
+		if err != nil {
+			return nil, err
+		}
+		signIns, err := bench.AuditOIDCSignIns(2000)
+		return append(ms, signIns...), err
+	})
 	run("reports", func() ([]bench.Metric, error) { return bench.CustodyReports(*reportN, 9) })
 	run("deposit", func() ([]bench.Metric, error) { return bench.DepositFS(*custos, dir, *depositSize, *rssSize) })
 	run("s3", func() ([]bench.Metric, error) { return bench.DepositS3(*custos, dir, *depositSize) })

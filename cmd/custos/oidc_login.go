@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,28 +56,33 @@ func (c *client) loginOIDC(p api.OIDCClient, browser bool, stderr io.Writer) (*s
 	return &storedLogin{Server: c.base.String(), Kind: "oidc", Issuer: p.Issuer, ClientID: p.ClientID, Session: s.Token, Expires: s.Expires}, nil
 }
 
-// renewOIDC opens a new vault session with the provider's tokens from the
-// config folder, refreshed first if the ID token has expired.
+// renewOIDC opens a new vault session with a new ID token, got with the
+// provider's refresh token from the config folder: the vault takes an ID
+// token once (the custody log records it), and the one kept opened the
+// session that ended. A provider that sends no new ID token on a refresh
+// needs the person to sign in again.
 func (c *client) renewOIDC(l *storedLogin) (*api.SessionResponse, error) {
 	dir, err := configDir()
 	if err != nil {
 		return nil, err
 	}
 	cache := signin.NewCache(dir)
-	t, err := cache.Load(c.base.String())
+	old, err := cache.Load(c.base.String())
 	if err != nil {
 		return nil, err
 	}
-	if !t.Fresh(time.Now(), time.Minute) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		cfg := signin.Config{Issuer: l.Issuer, ClientID: l.ClientID, Scopes: loginScopes, HTTPClient: c.http}
-		if t, err = signin.Refresh(ctx, cfg, t); err != nil {
-			return nil, err
-		}
-		if err := cache.Save(c.base.String(), t); err != nil {
-			return nil, err
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := signin.Config{Issuer: l.Issuer, ClientID: l.ClientID, Scopes: loginScopes, HTTPClient: c.http}
+	t, err := signin.Refresh(ctx, cfg, old)
+	if err != nil {
+		return nil, fmt.Errorf("renewing the sign-in at %s: %w (run custos login)", l.Issuer, err)
+	}
+	if err := cache.Save(c.base.String(), t); err != nil {
+		return nil, err
+	}
+	if t.IDToken.Equal(old.IDToken) {
+		return nil, errors.New("the identity provider sent no new ID token with the refreshed tokens, and the vault takes each ID token once (run custos login)")
 	}
 	return c.openSession(api.SessionRequest{IDToken: t.IDToken.Reveal(), AccessToken: t.AccessToken.Reveal()})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/internal/testenv"
+	"github.com/custos-vault/custos/vault/idtoken"
 )
 
 // TestIdentitySourceCommands: custos identity-source list, accept and retire, as
@@ -149,13 +150,19 @@ func TestOIDCKeyRotation(t *testing.T) {
 	for _, ev := range logEvents(t, s) {
 		if ev.Type == "session.opened" && ev.Actor.Person == "bob" {
 			var d struct {
-				Key string `json:"key"`
+				Key     string          `json:"key"`
+				IDToken string          `json:"id_token"`
+				JWK     json.RawMessage `json:"jwk"`
 			}
 			json.Unmarshal(ev.Data, &d)
-			named = d.Key == newKey
+			// The provider's own token, verified by the key recorded
+			// beside it, whose thumbprint is the key named: what the
+			// audit above checked.
+			c, thumb, err := idtoken.Verify(d.IDToken, d.JWK)
+			named = d.Key == newKey && err == nil && thumb == newKey && c.Issuer == p.Issuer
 		}
 	}
 	if !named {
-		t.Fatal("the last session.opened of bob does not name the key that signed its ID token")
+		t.Fatal("the last session.opened of bob does not name the key that signed its ID token, with the token and key")
 	}
 }

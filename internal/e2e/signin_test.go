@@ -101,6 +101,25 @@ func TestOIDCSignIn(t *testing.T) {
 	if r := s.asUser(alice, work, "case", "open", "O-1", "--title", "signed in through the provider"); r.code != 0 {
 		t.Fatalf("case open: %s", r.stderr)
 	}
+	// Once the vault session is gone (here: forgotten), the CLI renews
+	// it with a new ID token got with the refresh token: the vault takes
+	// each ID token once, and the one kept opened the first session.
+	forgetSessions(t, alice)
+	if r := s.asUser(alice, work, "whoami"); r.code != 0 {
+		t.Fatalf("whoami with the vault session forgotten: %d %s", r.code, r.stderr)
+	}
+	tokens := map[string]bool{}
+	for _, ev := range logEvents(t, s) {
+		var d struct {
+			IDToken string `json:"id_token"`
+		}
+		if ev.Type == "session.opened" && ev.Actor.Person == "alice" && json.Unmarshal(ev.Data, &d) == nil && d.IDToken != "" {
+			tokens[d.IDToken] = true
+		}
+	}
+	if len(tokens) != 2 {
+		t.Fatalf("alice's two sign-ins recorded %d distinct ID tokens", len(tokens))
+	}
 
 	// The loopback redirect with PKCE.
 	alice2 := t.TempDir()
@@ -149,6 +168,31 @@ func TestOIDCSignIn(t *testing.T) {
 	}
 	if !opened || !refused || !ended {
 		t.Fatalf("custody log: opened with the OIDC credential %v, MFA refusal %v, sign-out %v", opened, refused, ended)
+	}
+}
+
+// forgetSessions blanks the vault sessions the CLI keeps in config, as
+// if each had ended: the next command signs in again.
+func forgetSessions(t *testing.T, config string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(config, "sessions", "*.json"))
+	if len(files) == 0 {
+		t.Fatalf("no stored login in %s", config)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l map[string]any
+		if err := json.Unmarshal(b, &l); err != nil {
+			t.Fatal(err)
+		}
+		delete(l, "session_token")
+		b, _ = json.Marshal(l)
+		if err := os.WriteFile(f, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -21,7 +21,8 @@ func (o oidcVerifier) Verify(ctx context.Context, idToken, accessToken string) (
 	if err != nil {
 		return vault.ExternalIdentity{}, err
 	}
-	return vault.ExternalIdentity{Kind: "oidc", Name: id.Name, Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR, ClientID: id.ClientID, Key: id.Key}, nil
+	return vault.ExternalIdentity{Kind: "oidc", Name: id.Name, Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR, ClientID: id.ClientID, Key: id.Key,
+		IDToken: id.Token, KeyJWK: id.KeyJWK}, nil
 }
 
 // CertIdentifierOf presents a client CA (vault/clientcert) as the

@@ -2,6 +2,11 @@ package api
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -9,9 +14,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/internal/secret"
 	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/idtoken"
 )
 
 // refusalsOf returns the reasons of the access.refused events of action.
@@ -103,12 +113,13 @@ func (noTokens) Verify(context.Context, string, string) (vault.ExternalIdentity,
 // registered as is an identity source two custodians accept (the vault's
 // tests hold sessions of clients not accepted to it).
 func TestOIDCSessionsOfAProviderNoLongerUsed(t *testing.T) {
-	const key = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs" // the provider's signing key's thumbprint
+	provider := newSigningProvider(t)
+	key := provider.thumb // the provider's signing key's thumbprint
 	tv := newTestVault(t, Options{}, func(c *vault.Config) {
 		c.SignIn.OIDCIssuer, c.SignIn.OIDCClientID, c.SignIn.OIDCKeys = "https://idp.example/", "custos", []string{key}
 	})
 	ctx := context.Background()
-	s, err := tv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "aud", Issuer: "https://idp.example/", Subject: "s-1", ClientID: "custos", Key: key})
+	s, err := tv.v.OpenExternalSession(ctx, provider.signIn(t, "aud"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,4 +161,50 @@ func TestOIDCSessionsOfAProviderNoLongerUsed(t *testing.T) {
 		}
 		h.Close()
 	}
+}
+
+// signingProvider signs ID tokens for the vault's client as an OpenID
+// provider would, so that the sessions a test opens in the vault record
+// a token the audit's rules verify (identity.md section 9.2).
+type signingProvider struct {
+	key   *ecdsa.PrivateKey
+	jwk   []byte
+	thumb string
+}
+
+func newSigningProvider(t *testing.T) *signingProvider {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk := jose.JSONWebKey{Key: &key.PublicKey, Algorithm: "ES256", Use: "sig"}
+	sum, err := jwk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	public, err := idtoken.PublicJWK(jwk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &signingProvider{key: key, jwk: public, thumb: base64.RawURLEncoding.EncodeToString(sum)}
+}
+
+// signIn is the sign-in of name (by sub, the default claim) with a fresh
+// token for the client custos of https://idp.example/.
+func (p *signingProvider) signIn(t *testing.T, name string) vault.ExternalIdentity {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p.key}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, _ := json.Marshal(map[string]any{"iss": "https://idp.example/", "sub": name, "aud": "custos",
+		"exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()})
+	jws, err := signer.Sign(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := jws.CompactSerialize()
+	return vault.ExternalIdentity{Kind: "oidc", Name: name, Issuer: "https://idp.example/", Subject: name, ClientID: "custos", Key: p.thumb,
+		IDToken: secret.New(tok), KeyJWK: p.jwk}
 }

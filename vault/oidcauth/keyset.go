@@ -15,6 +15,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/custos-vault/custos/vault/idtoken"
 )
 
 // keySet is the provider's signing keys as its jwks_uri serves them, and
@@ -42,6 +44,9 @@ type keySet struct {
 type servedKey struct {
 	key   jose.JSONWebKey
 	thumb string
+	// public is the key's public JWK as a log records it beside the
+	// token it verified (idtoken.PublicJWK).
+	public []byte
 }
 
 // minRefetch is the least time between the starts of two reads of the
@@ -59,12 +64,20 @@ var signingAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512,
 	jose.ES256, jose.ES384, jose.ES512, jose.PS256, jose.PS384, jose.PS512, jose.EdDSA}
 
 // usedKey is where VerifySignature says which key verified a token: a
-// *string in the context Verify passes to go-oidc.
+// *signer in the context Verify passes to go-oidc.
 type usedKey struct{}
+
+// signer is the key that verified a token: its thumbprint and public
+// JWK.
+type signer struct {
+	thumb  string
+	public []byte
+}
 
 // VerifySignature implements oidc.KeySet: it returns jwt's payload if
 // one of the provider's keys verifies its signature, and writes that
-// key's thumbprint (Thumbprint) where the context's usedKey points.
+// key's thumbprint (Thumbprint) and public JWK where the context's
+// usedKey points.
 // go-oidc's verifier has checked the header's alg before calling it.
 func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	jws, err := jose.ParseSignedCompact(jwt, signingAlgs)
@@ -88,24 +101,24 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 			return nil, errors.New("no key the provider serves verifies the token's signature")
 		}
 	}
-	if p, ok := ctx.Value(usedKey{}).(*string); ok {
-		*p = key
+	if p, ok := ctx.Value(usedKey{}).(*signer); ok {
+		*p = signer{thumb: key.thumb, public: key.public}
 	}
 	return payload, nil
 }
 
 // verifyWith tries the keys named kid (all of them if kid is empty) and
-// gives the payload and the thumbprint of the key that verified it.
-func verifyWith(jws *jose.JSONWebSignature, kid string, keys []servedKey) (payload []byte, thumb string, ok bool) {
+// gives the payload and the key that verified it.
+func verifyWith(jws *jose.JSONWebSignature, kid string, keys []servedKey) (payload []byte, key servedKey, ok bool) {
 	for i := range keys {
 		if kid != "" && keys[i].key.KeyID != kid {
 			continue
 		}
 		if p, err := jws.Verify(&keys[i].key); err == nil {
-			return p, keys[i].thumb, true
+			return p, keys[i], true
 		}
 	}
-	return nil, "", false
+	return nil, servedKey{}, false
 }
 
 // Keys reads the provider's keys again (waiting, if they were read less
@@ -226,9 +239,15 @@ func (k *keySet) get(ctx context.Context) ([]servedKey, error) {
 	}
 	served := make([]servedKey, 0, len(keys))
 	for _, key := range keys {
-		if t, err := Thumbprint(key); err == nil {
-			served = append(served, servedKey{key, t})
+		t, err := Thumbprint(key)
+		if err != nil {
+			continue
 		}
+		public, err := idtoken.PublicJWK(key)
+		if err != nil {
+			continue
+		}
+		served = append(served, servedKey{key, t, public})
 	}
 	return served, nil
 }

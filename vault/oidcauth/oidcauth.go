@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/custos-vault/custos/internal/secret"
 	"github.com/go-jose/go-jose/v4"
 )
 
@@ -72,6 +74,13 @@ type Identity struct {
 	// of the provider's key that verified the ID token's signature: the
 	// vault signs people in through the keys two custodians accepted.
 	Key string
+	// KeyJWK is that key's public JWK (RFC 7517), and Token the ID token
+	// as verified (a compact JWS): the custody log records both, so that
+	// an audit checks the provider's signature itself (vault/idtoken).
+	// Token is a credential until it expires: the vault refuses it a
+	// second time, and it is never logged.
+	KeyJWK []byte
+	Token  secret.String
 }
 
 // Satisfies reports whether the sign-in meets a role's requirement: an
@@ -234,7 +243,7 @@ func (v *Verifier) Verify(ctx context.Context, idToken, accessToken string) (Ide
 		return Identity{}, refuse("token longer than %d bytes", maxToken)
 	}
 	ctx = oidc.ClientContext(ctx, v.client)
-	var key string
+	var key signer
 	tok, err := v.verifier.Verify(context.WithValue(ctx, usedKey{}, &key), idToken)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -265,9 +274,11 @@ func (v *Verifier) Verify(ctx context.Context, idToken, accessToken string) (Ide
 		AMR:      []string(c.AMR),
 		Expiry:   tok.Expiry,
 		ClientID: v.cfg.ClientID,
-		Key:      key,
+		Key:      key.thumb,
+		KeyJWK:   key.public,
+		Token:    secret.New(idToken),
 	}
-	if key == "" {
+	if key.thumb == "" {
 		return Identity{}, errors.New("oidcauth: the token verified, but not by a key of the provider's set")
 	}
 	name, found, err := v.name(c.names)
