@@ -105,10 +105,15 @@ type CustodyRules struct {
 	approvalCAs bool
 	// idTokens: a start recorded that OpenID sign-ins record their ID
 	// token and key (startedIDTokens); for good. idTokenSeen are the
-	// tokens recorded, by SHA-256, until their exp.
+	// tokens recorded, by idtoken.Digest, until their exp.
 	idTokens    bool
 	idTokenSeen map[string]time.Time
 	idKeys      idtoken.Keys // the providers' keys, parsed once
+	// localOff and noClientCAs: the last start recorded local_accounts
+	// off, or no client CA (client_ca_sha256), in the configuration it
+	// records (since 2026-12-05): the server signs no one in that way
+	// until a start that says otherwise.
+	localOff, noClientCAs bool
 	// identity: the identity sources as the vault's state holds them
 	// (identitysources.go): guarded and keys pinned from the starts
 	// that said so, those accepted (the guarding start's own, and each
@@ -273,7 +278,7 @@ func (r *CustodyRules) Check(ev *events.Event) error {
 	}
 	// Whoever acts in a session acts in one the log opened for them.
 	var named error
-	if a := ev.Actor; a.Session != "" || a.Auth == "local" || a.Auth == "oidc" || ev.Type == TypeSessionEnded {
+	if a := ev.Actor; a.Session != "" || a.Auth == "local" || a.Auth == "oidc" || a.Auth == "certificate" || ev.Type == TypeSessionEnded {
 		named = r.session(ev)
 	}
 	err := r.checkOrdered(ev)

@@ -139,6 +139,11 @@ func (r *CustodyRules) started(ev *events.Event) {
 	if err != nil || d[startedRun] != "" {
 		return
 	}
+	if local, ok := d["local_accounts"]; ok {
+		// A start that records how it signs people in (since
+		// 2026-12-05): the ways it does not are closed until the next.
+		r.localOff, r.noClientCAs = local == "off", d["client_ca_sha256"] == ""
+	}
 	if ttl, err := time.ParseDuration(d["request_ttl"]); err == nil && ttl > 0 {
 		r.requestsRun, r.requestTTL = true, ttl
 	}

@@ -43,6 +43,11 @@ type ruleSession struct {
 // or expired more than sessionGrace before. A refusal (access.refused)
 // records the credential presented, whatever it was, and is not read.
 func (r *CustodyRules) session(ev *events.Event) error {
+	if ev.Type != TypeAccessRefused {
+		if why := r.signInClosed(ev.Actor); why != "" {
+			return &RuleBroken{Seq: ev.Seq, Reason: fmt.Sprintf("%s %s", ev.Type, why), ofSession: true}
+		}
+	}
 	switch ev.Type {
 	case TypeSessionOpened:
 		return r.sessionOpened(ev, ev.Timestamp())
@@ -76,6 +81,24 @@ func (r *CustodyRules) session(ev *events.Event) error {
 		return broken("%s acted in session %s more than %s after it ended or expired", a.Person, a.Session, sessionGrace)
 	}
 	return nil
+}
+
+// signInClosed says why a, an event's actor, could not have signed in as
+// it says ("" if it could): by a local credential while the last start
+// recorded local_accounts off, or by a client certificate while it
+// recorded no client CA. Whoever holds the log's key would otherwise
+// write a sign-in made up for a custodian as one of those, where no
+// provider's signature is asked for (identity.md section 9.2).
+func (r *CustodyRules) signInClosed(a events.Actor) string {
+	switch {
+	case a.Person == "":
+		return ""
+	case a.Auth == "local" && r.localOff:
+		return fmt.Sprintf("by %s with a local credential, though the server's last start recorded local_accounts off", a.Person)
+	case a.Auth == "certificate" && r.noClientCAs:
+		return fmt.Sprintf("by %s with a client certificate, though the server's last start recorded no client CA", a.Person)
+	}
+	return ""
 }
 
 // sessionOpened reads a session.opened.
@@ -141,7 +164,8 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 }
 
 // signedByProvider reads the ID token an OpenID sign-in's session.opened
-// d records (not a refresh's, which records none): the key it records
+// d records (the vault refreshes local sessions alone, so one that
+// names a session it refreshes is held to it too): the key it records
 // verifies it and is the key the session names (its thumbprint), and
 // the token says what the event says: issued by the actor's issuer, to
 // the session's client, for the actor's subject, naming by the
@@ -154,7 +178,7 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 // do not meet.
 func (r *CustodyRules) signedByProvider(ev *events.Event, d SessionOpened, now time.Time) error {
 	a := ev.Actor
-	if a.Auth != "oidc" || d.Refreshed != "" {
+	if a.Auth != "oidc" {
 		return nil
 	}
 	if d.IDToken == "" && len(d.KeyJWK) == 0 {
@@ -182,7 +206,7 @@ func (r *CustodyRules) signedByProvider(ev *events.Event, d SessionOpened, now t
 		why = fmt.Sprintf("had expired (exp %s)", c.Expiry.Format(time.RFC3339))
 	}
 	if why == "" {
-		sum := idtoken.SHA256(d.IDToken)
+		sum := idtoken.Digest(d.IDToken)
 		if _, used := r.idTokenSeen[sum]; used {
 			why = "opened a session before: the vault refuses a token a second time"
 		}
@@ -190,10 +214,14 @@ func (r *CustodyRules) signedByProvider(ev *events.Event, d SessionOpened, now t
 			r.idTokenSeen = map[string]time.Time{}
 		}
 		if len(r.idTokenSeen)%1024 == 1023 {
-			// Those expired are forgotten now and then: a token
-			// recorded again after its exp is found expired.
+			// Those long expired are forgotten now and then: a token
+			// recorded again after its exp is found expired. Not
+			// sooner than a week after (sessionGrace): events' times
+			// may go back a while (a clock put right), and a token
+			// forgotten at a later time must not pass again at an
+			// earlier one.
 			for s, exp := range r.idTokenSeen {
-				if now.After(exp.Add(idTokenSkew)) {
+				if now.After(exp.Add(idTokenSkew + sessionGrace)) {
 					delete(r.idTokenSeen, s)
 				}
 			}

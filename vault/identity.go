@@ -399,7 +399,7 @@ func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*
 	if err != nil {
 		return nil, err
 	}
-	if tok != nil && v.state.idTokenUsed(tok.sha256) {
+	if tok != nil && v.state.idTokenUsed(tok.digest) {
 		return nil, errIDTokenUsed
 	}
 	return v.openSession(ctx, p, c, "", tok, func(Person) error {
@@ -408,7 +408,7 @@ func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*
 		if src := v.state.oidcUnaccepted(id.Issuer, id.Key, id.ClientID, v.cfg.OIDCClaim); src != "" {
 			return notAccepted(src)
 		}
-		if tok != nil && v.state.idTokenUsed(tok.sha256) {
+		if tok != nil && v.state.idTokenUsed(tok.digest) {
 			return errIDTokenUsed
 		}
 		return nil
@@ -422,7 +422,7 @@ var errIDTokenUsed = fmt.Errorf("%w: this ID token has already opened a session;
 
 // recordedToken is an ID token as a session's event records it.
 type recordedToken struct {
-	token, sha256 string
+	token, digest string // digest: idtoken.Digest
 	jwk           json.RawMessage
 }
 
@@ -443,7 +443,7 @@ func recordable(id ExternalIdentity, claim string) (*recordedToken, error) {
 	case thumb != id.Key || c.Issuer != id.Issuer || c.Subject != id.Subject || !slices.Contains(c.Audience, id.ClientID) || c.Name(claim) != id.Name:
 		return nil, fmt.Errorf("%w: the ID token recorded would not show this sign-in (its key, issuer, subject, audience or %s differ)", ErrUnauthenticated, claim)
 	}
-	return &recordedToken{token: raw, sha256: idtoken.SHA256(raw), jwk: slices.Clone(id.KeyJWK)}, nil
+	return &recordedToken{token: raw, digest: idtoken.Digest(raw), jwk: slices.Clone(id.KeyJWK)}, nil
 }
 
 func (m MFARequirement) String() string {

@@ -93,14 +93,14 @@ const startedRequestCAs = "request_client_cas"
 // records, in each approval given with a client certificate, the CAs
 // its chains ran through ("recorded": RequestDecided.ClientCAs): from
 // the first that says so, for good, the audit's rules require them
-// (since 2026-12-08).
+// (since 2026-12-07).
 const startedApprovalCAs = "approval_client_cas"
 
 // startedIDTokens is the server.started member that says a start
 // records, in each OpenID sign-in's session.opened, the ID token and the
 // provider's key that verified it ("recorded": SessionOpened.IDToken
 // and KeyJWK): from the first that says so, for good, the audit's rules
-// require them and check the provider's signature (since 2026-12-08).
+// require them and check the provider's signature (since 2026-12-07).
 const startedIDTokens = "oidc_id_tokens"
 
 // IdentitySourceAccepted is the data of identity.source.accepted: the

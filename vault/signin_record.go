@@ -51,10 +51,10 @@ func (cfg Config) startedConfig() map[string]string {
 		// A request asked with a certificate records its CAs (since
 		// 2026-12-07; identitysources.go).
 		startedRequestCAs: "recorded",
-		// So does an approval (since 2026-12-08).
+		// So does an approval (since 2026-12-07).
 		startedApprovalCAs: "recorded",
 		// An OpenID sign-in records its ID token and key (since
-		// 2026-12-08; identity.md section 9.2).
+		// 2026-12-07; identity.md section 9.2).
 		startedIDTokens: "recorded",
 	}
 	if cfg.HashSetApproval {

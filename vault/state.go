@@ -88,9 +88,9 @@ type State struct {
 	// (state_identity.go).
 	sessions    map[string]*session
 	sessionByID map[string]*session
-	// idTokens are the SHA-256 (hex) of each ID token that opened a
-	// session, with the token's exp: until then, the vault refuses it a
-	// second time (idTokenUsed).
+	// idTokens are the digest (idtoken.Digest: of its signed claims) of
+	// each ID token that opened a session, with the token's exp: until
+	// then, the vault refuses it a second time (idTokenUsed).
 	idTokens map[string]time.Time
 	requests map[string]*Request
 	// approvedHalves are the invitation of an approval (its halves, and

@@ -105,12 +105,13 @@ func applySessionOpened(s *State, ev *events.Event) error {
 const idTokenSkew = 5 * time.Minute
 
 // rememberIDToken notes an ID token that opened a session at now, until
-// its exp (unread: as long as a session lasts at most), and forgets
-// those past theirs.
+// a week past its exp (unread: a day), and forgets those past that.
 func (s *State) rememberIDToken(token string, now time.Time) {
 	if len(s.idTokens)%256 == 255 {
+		// A week past its exp (sessionGrace), as the audit's rules: a
+		// clock put back must not make a forgotten token usable again.
 		for sum, exp := range s.idTokens {
-			if now.After(exp.Add(idTokenSkew)) {
+			if now.After(exp.Add(idTokenSkew + sessionGrace)) {
 				delete(s.idTokens, sum)
 			}
 		}
@@ -119,11 +120,12 @@ func (s *State) rememberIDToken(token string, now time.Time) {
 	if exp.IsZero() {
 		exp = now.Add(24 * time.Hour)
 	}
-	s.idTokens[idtoken.SHA256(token)] = exp
+	s.idTokens[idtoken.Digest(token)] = exp
 }
 
-// idTokenUsed reports whether the ID token of SHA-256 sum opened a
-// session already (and has not expired since).
+// idTokenUsed reports whether the ID token of digest sum
+// (idtoken.Digest) opened a session already (and has not expired
+// since).
 func (s *State) idTokenUsed(sum string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -191,7 +191,7 @@ type SessionOpened struct {
 	// IDToken is, for a session an OpenID provider's ID token opened,
 	// the token as the provider signed it (a compact JWS), and KeyJWK
 	// the provider's public key that verifies it (a JWK, RFC 7517; its
-	// thumbprint is Key), since 2026-12-08: an audit checks the
+	// thumbprint is Key), since 2026-12-07: an audit checks the
 	// provider's signature itself, so that a sign-in the server made up
 	// shows (identity.md section 9.2). The vault refuses a token a
 	// second time, so that one read in the log opens nothing.
@@ -243,7 +243,7 @@ type RequestDecided struct {
 	InvitationSHA256 string `json:"invitation_sha256,omitempty"`
 	// ClientCAs are, for an approval given with a client certificate,
 	// the SHA-256 (hex) of each configured client CA its chains ran
-	// through (since 2026-12-08), as RequestOpened's: the invitation an
+	// through (since 2026-12-07), as RequestOpened's: the invitation an
 	// approval issues is void once one of them is retired.
 	ClientCAs []string `json:"client_ca_sha256,omitempty"`
 }

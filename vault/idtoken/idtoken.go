@@ -159,20 +159,38 @@ func verifyWith(token string, jwk *jose.JSONWebKey) (Claims, error) {
 	return parse(payload)
 }
 
-// SHA256 is the SHA-256 of a token as the vault keeps it to refuse a
-// token a second time (lowercase hex).
-func SHA256(token string) string {
+// Digest names a token by what its provider signed: the SHA-256
+// (lowercase hex) of its payload, decoded. The vault keeps it to refuse
+// a token a second time, and an audit to find one recorded twice. The
+// token's own string would not do: another string carries the same
+// signed claims (an ECDSA signature's other valid form, s for n - s;
+// base64url whose last character's unused bits differ), and a token
+// is its claims, which a provider signs once. A token whose payload
+// does not decode is named by its string.
+func Digest(token string) string {
 	sum := sha256.Sum256([]byte(token))
+	if _, rest, ok := strings.Cut(token, "."); ok {
+		if payload, _, ok := strings.Cut(rest, "."); ok {
+			if b, err := base64.RawURLEncoding.DecodeString(payload); err == nil {
+				sum = sha256.Sum256(b)
+			}
+		}
+	}
 	return hex.EncodeToString(sum[:])
 }
 
-// PublicJWK is the JSON of key's public part, as a log records it.
+// PublicJWK is the JSON of key's public part, as a log records it: the
+// key's own members with its kid, alg and use, without the certificates
+// a provider may publish with it (x5c, x5t, x5t#S256), which the
+// signature does not need and which would make each sign-in's record
+// kilobytes longer.
 func PublicJWK(key jose.JSONWebKey) ([]byte, error) {
 	pub := key.Public()
 	if !pub.Valid() {
 		return nil, errors.New("idtoken: the key has no public part")
 	}
-	return pub.MarshalJSON()
+	bare := jose.JSONWebKey{Key: pub.Key, KeyID: pub.KeyID, Algorithm: pub.Algorithm, Use: pub.Use}
+	return bare.MarshalJSON()
 }
 
 // parse reads the claims of a verified payload.

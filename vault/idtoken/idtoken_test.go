@@ -6,8 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -219,5 +221,70 @@ func TestKeysAnswerAsVerify(t *testing.T) {
 	}
 	if len(keys.m) != 2 {
 		t.Errorf("Keys holds %d keys", len(keys.m))
+	}
+}
+
+// malleate is token with its ES256 signature in its other valid form
+// (s replaced by n - s, which P-256 verification accepts): another
+// string carrying the same signed claims.
+func malleate(t testing.TB, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || len(sig) != 64 {
+		t.Fatalf("not an ES256 signature: %v", err)
+	}
+	n := elliptic.P256().Params().N
+	s := new(big.Int).SetBytes(sig[32:])
+	s.Sub(n, s)
+	other := append(sig[:32:32], s.FillBytes(make([]byte, 32))...)
+	return parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(other)
+}
+
+// A token's digest is its signed claims': the other form of its ECDSA
+// signature, which verifies too, has the same digest; another token's
+// claims have another.
+func TestDigestNamesTheSignedClaims(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	jwk := publicJWK(t, &key.PublicKey)
+	tok := sign(t, key, jose.ES256, claims)
+	other := malleate(t, tok)
+	if other == tok {
+		t.Fatal("the signature did not change")
+	}
+	if _, _, err := Verify(other, jwk); err != nil {
+		t.Fatalf("the other form of the signature: %v", err)
+	}
+	if Digest(other) != Digest(tok) {
+		t.Error("two forms of one signed token have different digests")
+	}
+	if Digest(sign(t, key, jose.ES256, map[string]any{"sub": "another"})) == Digest(tok) {
+		t.Error("two tokens' claims have one digest")
+	}
+}
+
+// PublicJWK records a key without the certificates a provider may
+// publish with it: a record of a key with a chain is as short as one
+// without, and its thumbprint the same.
+func TestPublicJWKLeavesCertificatesOut(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	with, err := PublicJWK(jose.JSONWebKey{Key: &key.PublicKey, KeyID: "k1", Use: "sig", Certificates: []*x509.Certificate{cert, cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := publicJWK(t, &key.PublicKey)
+	if strings.Contains(string(with), "x5c") || strings.Contains(string(with), "x5t") || len(with) > len(without)+16 {
+		t.Errorf("the key recorded with its certificates: %s", with)
+	}
+	_, a, err1 := Verify(sign(t, key, jose.ES256, claims), with)
+	_, b, err2 := Verify(sign(t, key, jose.ES256, claims), without)
+	if err1 != nil || err2 != nil || a != b {
+		t.Errorf("thumbprints %s %s (%v, %v)", a, b, err1, err2)
 	}
 }
