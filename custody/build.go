@@ -176,7 +176,10 @@ type data struct {
 	// Of server.started: the command that opened the vault with the
 	// server stopped, the program's build, and the state snapshots the
 	// start set aside.
-	Run                string `json:"run"`
+	Run string `json:"run"`
+	// Of server.stopped: the position of the stopping server's own
+	// server.started.
+	Started            uint64 `json:"started"`
 	Build              string `json:"build"`
 	SnapshotsDiscarded string `json:"state_snapshots_discarded"`
 	// Of a server.started: the configuration that decides what is

@@ -94,6 +94,13 @@ func describe(x *decoded) {
 		if d.RequestedBy != "" {
 			add("asked for by %s in request %s", Shown(d.RequestedBy), Shown(d.Request))
 		}
+	case "server.stopped":
+		if d.Reason != "" {
+			add("by a %s", Shown(d.Reason))
+		}
+		if d.Started != 0 {
+			add("it had started at event %d", d.Started)
+		}
 	case "server.started":
 		if d.Run != "" {
 			e.Action = "Opened by " + Shown(d.Run) + " (the server stopped)"
@@ -480,6 +487,7 @@ var Labels = map[string]string{
 	"request.opened":             "Request opened, for a custodian to approve",
 	"request.rejected":           "Request rejected or withdrawn",
 	"server.started":             "Server started",
+	"server.stopped":             "Server stopped as asked",
 	"session.ended":              "Session ended",
 	"session.opened":             "Session opened",
 }

@@ -43,6 +43,7 @@ const (
 	TypeKeysRotated          = "keys.rotated"
 	TypeKeyStored            = "key.stored"
 	TypeServerStarted        = "server.started"
+	TypeServerStopped        = "server.stopped"
 
 	// Identity (docs/identity.md).
 	TypeCredentialIssued   = "person.credential.issued"
@@ -680,4 +681,15 @@ type KeysResealed struct {
 type LostKey struct {
 	Case   string `json:"case"`
 	Reason string `json:"reason"`
+}
+
+// ServerStopped is the data of server.stopped: a server that stopped as
+// asked (a stop signal) records it last, once the requests it was
+// answering ended, so that the log tells a planned stop from a crash, a
+// kill or a lost machine (after which the next server.started follows
+// no server.stopped). Started is the position of the stopping server's
+// own server.started; Reason says what stopped it.
+type ServerStopped struct {
+	Reason  string `json:"reason"`
+	Started uint64 `json:"started"`
 }

@@ -218,6 +218,8 @@ type Vault struct {
 	// serving is set once this server's own server.started is durable: a
 	// server.started applied after it is another server's (onEvent).
 	serving atomic.Bool
+	// startedSeq is the position of this server's server.started.
+	startedSeq uint64
 	// recentTrimAt is the size of the state's index of recent objects
 	// at which a deposit next trims it (trimRecent).
 	recentTrimAt atomic.Int64
@@ -653,10 +655,12 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 	if err := pageFailure(nil, true); err != nil {
 		return nil, err
 	}
-	if _, err := v.append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System, Data: started}); err != nil {
+	evs, err := v.append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System, Data: started})
+	if err != nil {
 		v.log.Close()
 		return nil, err
 	}
+	v.startedSeq = evs[0].Seq
 	// The start goes on: the snapshots it found unfit are set aside (a
 	// start refused above left them as they were).
 	if v.snaps != nil {
@@ -896,6 +900,21 @@ func (v *Vault) recordLater(d sequencer.Draft) {
 			v.logger.Error("could not record", "type", d.Type, "err", err)
 		}
 	}()
+}
+
+// RecordStop records that the server stops as asked (server.stopped,
+// with reason: what stopped it, such as "stop signal"), once it answers
+// nothing more: the caller has shut its listeners and waited for the
+// requests under way, and closes the vault next. A vault whose start
+// did not finish records nothing (nil); one that stopped writing
+// (another server started on its log) answers ErrAnotherServer. Errors:
+// the append's.
+func (v *Vault) RecordStop(ctx context.Context, reason string) error {
+	if !v.serving.Load() {
+		return nil
+	}
+	_, err := v.append(ctx, sequencer.Draft{Type: TypeServerStopped, Actor: System, Data: ServerStopped{Reason: reason, Started: v.startedSeq}})
+	return err
 }
 
 // Close records what is pending (refusal summaries, recordLater's

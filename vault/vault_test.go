@@ -205,3 +205,40 @@ func TestCloseTwiceAtOnce(t *testing.T) {
 		t.Fatalf("after Close the newest checkpoint is %+v, the log %d events", cp, v.log.Size())
 	}
 }
+
+// TestRecordStop: a serving vault records its stop with the position of
+// its own start; after a restart the log holds start, stop, start.
+func TestRecordStop(t *testing.T) {
+	ctx := context.Background()
+	v, dir := openTestVaultDir(t)
+	if err := v.RecordStop(ctx, "stop signal"); err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	var stop ServerStopped
+	var started uint64
+	for _, ev := range loggedEvents(t, v) {
+		switch ev.Type {
+		case TypeServerStarted:
+			started = ev.Seq
+			types = append(types, ev.Type)
+		case TypeServerStopped:
+			if err := ev.DecodeData(&stop); err != nil {
+				t.Fatal(err)
+			}
+			types = append(types, ev.Type)
+		}
+	}
+	if stop.Started != started || stop.Reason != "stop signal" || len(types) != 2 || types[1] != TypeServerStopped {
+		t.Fatalf("recorded %v, the stop %+v (start at %d)", types, stop, started)
+	}
+	v.Close()
+	again, err := Open(ctx, testConfig(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if n := len(loggedEvents(t, again)); loggedEvents(t, again)[n-1].Type != TypeServerStarted {
+		t.Error("the restart did not follow the stop")
+	}
+}

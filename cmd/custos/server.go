@@ -440,6 +440,12 @@ func runServer(args []string, stderr io.Writer) error {
 	// Record the summaries of refusals still being aggregated while the
 	// vault is open.
 	apiHandler.Close()
+	// Last, the stop itself: the log tells a planned stop from a crash.
+	recordCtx, cancelRecord := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelRecord()
+	if serr := v.RecordStop(recordCtx, "stop signal"); serr != nil {
+		logger.Error("recording the server's stop", "err", serr)
+	}
 	return err
 }
 

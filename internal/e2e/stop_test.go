@@ -1,0 +1,61 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// TestAStopIsOnTheRecord: a server stopped as asked (SIGTERM, as a
+// service manager stops it) records server.stopped last, naming its own
+// start; one killed records nothing, so that the next start follows no
+// stop and an auditor tells a planned stop from a crash. The audit
+// passes over both.
+func TestAStopIsOnTheRecord(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	s.ok("investigator", work, "case", "open", "STOP-1", "--title", "before the stop")
+	s.stop()
+	s.start()
+	s.ok("investigator", work, "case", "open", "STOP-2", "--title", "after the stop")
+	s.kill()
+	s.start()
+	s.ok("auditor", work, "audit", "verify")
+
+	var starts []uint64
+	var stops []vault.ServerStopped
+	var afterStop []bool // for each start: whether a stop is right before it
+	lastStopped := false
+	for _, ev := range logEvents(t, s) {
+		switch ev.Type {
+		case vault.TypeServerStarted:
+			starts = append(starts, ev.Seq)
+			afterStop = append(afterStop, lastStopped)
+			lastStopped = false
+		case vault.TypeServerStopped:
+			var d vault.ServerStopped
+			if err := ev.DecodeData(&d); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Actor.Role != vault.RoleSystem {
+				t.Errorf("server.stopped recorded by %+v", ev.Actor)
+			}
+			stops = append(stops, d)
+			lastStopped = true
+		default:
+			if ev.Actor.Role != vault.RoleSystem {
+				lastStopped = false
+			}
+		}
+	}
+	if len(starts) < 3 || len(stops) != 1 {
+		t.Fatalf("starts at %v, stops %+v", starts, stops)
+	}
+	n := len(starts)
+	if stops[0].Started != starts[n-3] || stops[0].Reason != "stop signal" {
+		t.Errorf("the stop records %+v; the server it stopped started at event %d", stops[0], starts[n-3])
+	}
+	if !afterStop[n-2] || afterStop[n-1] {
+		t.Errorf("the start after the stop follows one: %v; the start after the kill: %v", afterStop[n-2], afterStop[n-1])
+	}
+}
