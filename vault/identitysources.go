@@ -103,6 +103,12 @@ const startedApprovalCAs = "approval_client_cas"
 // require them and check the provider's signature (since 2026-12-07).
 const startedIDTokens = "oidc_id_tokens"
 
+// StartedStops is the server.started member that says a server records
+// its stop when stopped as asked ("recorded": server.stopped, since
+// 2026-12-07): a later start that follows no server.stopped after it is
+// a server that ended otherwise (a crash, a kill), which an audit says.
+const StartedStops = "server_stopped"
+
 // IdentitySourceAccepted is the data of identity.source.accepted: the
 // source ("oidc ISSUER", "oidc-key ISSUER THUMBPRINT" or "ca SHA256"),
 // the request, who asked and why.

@@ -56,6 +56,9 @@ func (cfg Config) startedConfig() map[string]string {
 		// An OpenID sign-in records its ID token and key (since
 		// 2026-12-07; identity.md section 9.2).
 		startedIDTokens: "recorded",
+		// A stop as asked is recorded (server.stopped, since
+		// 2026-12-07).
+		StartedStops: "recorded",
 	}
 	if cfg.HashSetApproval {
 		m[startedHashSetRemoval] = "request"

@@ -397,6 +397,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	out.Warnings = append(out.Warnings, findings.configWarnings()...)
 	out.SnapshotsDiscarded = findings.discards.total
 	out.Warnings = append(out.Warnings, findings.discardWarnings()...)
+	out.Warnings = append(out.Warnings, findings.unstoppedWarnings()...)
 	if local != nil {
 		// Without the vault's sticky head, a store cut short after the
 		// newest checkpoint it was compared with passes: said in the

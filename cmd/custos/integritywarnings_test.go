@@ -150,3 +150,36 @@ func TestSnapshotsSetAsideAreSaid(t *testing.T) {
 		t.Errorf("the earlier ones: %s", w[2])
 	}
 }
+
+// TestStartsAfterAnUnrecordedStopAreSaid: an audit says each start
+// (an offline command's too) that follows a server which said it
+// records its stop and recorded none: a crash, a kill, a lost machine.
+// A start after a recorded stop, or after a start of a release that
+// did not record stops, is not said; the marker is no configuration
+// change.
+func TestStartsAfterAnUnrecordedStopAreSaid(t *testing.T) {
+	f := &ruleFindings{accepted: map[uint64]bool{}}
+	ev := func(seq uint64, typ, data string) {
+		f.check(&events.Event{V: events.Version, Seq: seq, Type: typ, Time: "2026-12-07T09:15:07.000000000Z",
+			Actor: events.Actor{Person: "custos", Role: "system"}, Data: json.RawMessage(data)})
+	}
+	marked := `{"sealer":"dev","server_stopped":"recorded"}`
+	ev(1, vault.TypeServerStarted, `{"sealer":"dev"}`)
+	ev(2, vault.TypeServerStarted, marked) // after a release that recorded no stops: not said
+	ev(3, vault.TypeServerStopped, `{"reason":"stop signal","started":2}`)
+	ev(5, vault.TypeServerStarted, marked)
+	ev(9, vault.TypeServerStarted, `{"run":"admin recover"}`) // after a crash of 5
+	ev(12, vault.TypeServerStarted, marked)
+	ev(20, vault.TypeServerStarted, `{"sealer":"dev"}`) // after a kill of 12
+	ev(25, vault.TypeServerStarted, marked)
+	w := f.unstoppedWarnings()
+	if f.unstopped.total != 2 || len(w) != 2 || !strings.Contains(w[0], "started at event 5 (") || !strings.Contains(w[0], "at event 9 (") ||
+		!strings.Contains(w[1], "started at event 12 (") || !strings.Contains(w[1], "at event 20 (") {
+		t.Fatalf("%d starts after an unrecorded stop:\n%s", f.unstopped.total, strings.Join(w, "\n"))
+	}
+	for _, c := range f.changes.kept {
+		if c.key == vault.StartedStops {
+			t.Errorf("the marker counted as a configuration change: %+v", c)
+		}
+	}
+}

@@ -298,6 +298,14 @@ type ruleFindings struct {
 	// counts those before it, said by the audit that saved it.
 	discards       firstShown[discardSeen]
 	discardsBefore uint64
+	// stopPending is the last server start that said it records its
+	// stop (vault.StartedStops), until a server.stopped follows (0:
+	// none pending); unstopped the first shownRuleFindings starts that
+	// followed such a start with no stop between, after the auditor's
+	// newest saved checkpoint.
+	stopPending   uint64
+	stopPendingAt time.Time
+	unstopped     firstShown[unstoppedSeen]
 	// approvals counts the two-person requests the log records approved
 	// (request.approved) and destructions approved: decisions whose
 	// second custodian the rules checked.
@@ -333,6 +341,29 @@ func (x integritySeen) position() uint64 { return x.seq }
 func (x unusedSeen) position() uint64    { return x.seq }
 func (x configChange) position() uint64  { return x.seq }
 func (x discardSeen) position() uint64   { return x.seq }
+func (x unstoppedSeen) position() uint64 { return x.seq }
+
+// unstoppedSeen is a start (seq, at) that followed the server started
+// at prev, which recorded no stop.
+type unstoppedSeen struct {
+	seq, prev  uint64
+	at, prevAt time.Time
+}
+
+// unstoppedWarnings says each start that followed a server which ended
+// without recording its stop, the first shownRuleFindings of them, and
+// how many more there are.
+func (f *ruleFindings) unstoppedWarnings() []string {
+	var out []string
+	for _, x := range f.unstopped.kept {
+		out = append(out, fmt.Sprintf("the server that started at event %d (%s) ended without recording its stop: the start at event %d (%s) follows no server.stopped (a crash, a kill, the machine lost, or the log store failing as it stopped); find out which, and what happened to the vault meanwhile (docs/operations.md, \"Monitoring\")",
+			x.prev, x.prevAt.UTC().Format(time.RFC3339), x.seq, x.at.UTC().Format(time.RFC3339)))
+	}
+	if more := f.unstopped.more("starts after a server that recorded no stop", "custos audit log --verbose shows each start and stop"); more != "" {
+		out = append(out, more)
+	}
+	return out
+}
 
 // discardSeen is a server start that set state snapshots aside, with
 // the reasons it recorded.
@@ -393,7 +424,7 @@ type configChange struct {
 // server's configuration, or differ at every start: its key sealer's
 // reference, its build, the snapshot it resumed from.
 var startedNotConfig = map[string]bool{"sealer": true, "build": true, "state_snapshot": true, "state_snapshot_summary_sha256": true,
-	"state_snapshot_sha256": true, "state_snapshots_discarded": true}
+	"state_snapshot_sha256": true, "state_snapshots_discarded": true, vault.StartedStops: true}
 
 // started notes the configuration a server.started records, and each
 // member that differs from the start before it. An offline command's
@@ -410,8 +441,15 @@ func (f *ruleFindings) started(ev *events.Event) {
 			f.discards.add(discardSeen{ev.Seq, ev.Timestamp(), r})
 		}
 	}
+	if f.stopPending != 0 && ev.Seq >= f.changesSince {
+		f.unstopped.add(unstoppedSeen{seq: ev.Seq, prev: f.stopPending, at: ev.Timestamp(), prevAt: f.stopPendingAt})
+	}
+	f.stopPending = 0
 	if d["run"] != "" {
 		return
+	}
+	if d[vault.StartedStops] == "recorded" {
+		f.stopPending, f.stopPendingAt = ev.Seq, ev.Timestamp()
 	}
 	now := map[string]string{}
 	for k, v := range d {
@@ -548,6 +586,8 @@ func (f *ruleFindings) check(ev *events.Event) {
 	switch ev.Type {
 	case vault.TypeServerStarted:
 		f.started(ev)
+	case vault.TypeServerStopped:
+		f.stopPending = 0
 	case vault.TypeRequestApproved, vault.TypeDestructionApproved:
 		f.approvals++
 	case vault.TypeHashSetUnused:

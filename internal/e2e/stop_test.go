@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/custos-vault/custos/vault"
@@ -20,7 +21,12 @@ func TestAStopIsOnTheRecord(t *testing.T) {
 	s.ok("investigator", work, "case", "open", "STOP-2", "--title", "after the stop")
 	s.kill()
 	s.start()
-	s.ok("auditor", work, "audit", "verify")
+	// The audit passes, and says the start after the kill.
+	if r := s.ok("auditor", work, "audit", "verify"); !strings.Contains(r.stdout+r.stderr, "ended without recording its stop") {
+		t.Errorf("audit verify after a kill says nothing of it:\n%s%s", r.stdout, r.stderr)
+	} else if strings.Count(r.stdout+r.stderr, "ended without recording its stop") != 1 {
+		t.Errorf("audit verify says more than the kill:\n%s%s", r.stdout, r.stderr)
+	}
 
 	var starts []uint64
 	var stops []vault.ServerStopped
