@@ -177,6 +177,9 @@ type data struct {
 	// server stopped, the program's build, and the state snapshots the
 	// start set aside.
 	Run string `json:"run"`
+	// Sealer is, of a server.started, the reference of the key sealer
+	// that holds the vault's keys (its kind before the first colon).
+	Sealer string `json:"sealer"`
 	// Of server.stopped: the position of the stopping server's own
 	// server.started.
 	Started            uint64 `json:"started"`

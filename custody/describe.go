@@ -108,6 +108,13 @@ func describe(x *decoded) {
 		if d.Build != "" {
 			add("build %s", Shown(d.Build))
 		}
+		switch kind, _, _ := strings.Cut(d.Sealer, ":"); kind {
+		case "":
+		case "soft":
+			add("keys sealed by the development sealer (soft), never one for real evidence")
+		default:
+			add("keys sealed by %s", Shown(kind))
+		}
 		if d.SnapshotsDiscarded != "" {
 			add("state snapshots not used, set aside: %s", Shown(d.SnapshotsDiscarded))
 		}

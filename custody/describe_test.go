@@ -245,13 +245,17 @@ func TestDescribeStarts(t *testing.T) {
 		data, action string
 		details      []string
 	}{
-		{`{"sealer":"soft","build":"custos v1.4.0"}`, "Server started", []string{"build custos v1.4.0"}},
+		{`{"sealer":"soft","build":"custos v1.4.0"}`, "Server started", []string{"build custos v1.4.0", "keys sealed by the development sealer (soft)"}},
+		{`{"sealer":"tpm:0x81000001"}`, "Server started", []string{"keys sealed by tpm"}},
 		{`{"sealer":"soft","run":"custos admin enroll","build":"custos v1.4.0"}`, "Opened by custos admin enroll (the server stopped)", nil},
 		{`{"sealer":"soft","state_snapshots_discarded":"state-00000000000000000031.snap: it covers 31 events but the custody log holds 28"}`, "Server started",
 			[]string{"state snapshots not used, set aside: state-00000000000000000031.snap: it covers 31 events but the custody log holds 28"}},
 		{`{"sealer":"soft"}`, "Server started", nil},
 	} {
 		action, details := Describe(&events.Event{Type: "server.started", Data: json.RawMessage(c.data)})
+		if c.data == `{"sealer":"tpm:0x81000001"}` && strings.Contains(details, "development") {
+			t.Errorf("a TPM's start is described as the development sealer's: %q", details)
+		}
 		if action != c.action {
 			t.Errorf("%s: %q", c.data, action)
 		}
@@ -263,6 +267,15 @@ func TestDescribeStarts(t *testing.T) {
 		if c.details == nil && strings.Contains(details, "set aside") {
 			t.Errorf("%s: %q", c.data, details)
 		}
+	}
+}
+
+// TestDescribeStops: a stop as asked says what stopped it and which
+// start it ends.
+func TestDescribeStops(t *testing.T) {
+	action, details := Describe(&events.Event{Type: "server.stopped", Data: json.RawMessage(`{"reason":"stop signal","started":41}`)})
+	if action != "Server stopped as asked" || !strings.Contains(details, "by a stop signal") || !strings.Contains(details, "it had started at event 41") {
+		t.Errorf("%q: %q", action, details)
 	}
 }
 

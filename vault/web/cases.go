@@ -99,6 +99,11 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request, s *session) e
 	if d.Member {
 		q := r.URL.Query()
 		d.Query, d.Waiting = q.Get("q"), q.Get("waiting") == "yes"
+		if q.Get("clear") == "yes" {
+			// "Show all", a button of the page's form so that the
+			// ticks go with it: the search and its filter end.
+			d.Query, d.Waiting = "", false
+		}
 		d.Page, _ = strconv.Atoi(q.Get("page"))
 		d.Page = min(max(1, d.Page), 1_000_000_000)
 		f := searchFilter(d.Query)

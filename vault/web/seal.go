@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -40,6 +41,8 @@ type sealData struct {
 	// Chosen are the items chosen on the case page (?item=ID, repeated),
 	// with their names where the person may list them.
 	Chosen []sealItem
+	// Back is the case page, with the items chosen still ticked.
+	Back string
 	// Recipients are the prosecutors and defence counsel a custodian,
 	// who lists people, may pick from; an investigator types the name
 	// (sealing is not a way to list people: security.md).
@@ -100,6 +103,16 @@ func (h *Handler) sealPage(w http.ResponseWriter, r *http.Request, s *session) e
 				d.Recipients = append(d.Recipients, p)
 			}
 		}
+	}
+	back := url.Values{}
+	for _, it := range d.Chosen {
+		if itemIDForm.MatchString(it.ID) {
+			back.Add("item", it.ID)
+		}
+	}
+	d.Back = Prefix + "cases/" + url.PathEscape(c.Case)
+	if len(back) > 0 {
+		d.Back += "?" + back.Encode()
 	}
 	return h.render(w, r, s, http.StatusOK, "seal", s.lang.text("seal.title", c.Case), d)
 }

@@ -46,7 +46,7 @@ func TestBrowserSealTheTickedItems(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`input[value="`+chat+`"]`)),
 		chromedp.SendKeys(chromedp.ID("q"), "ledger"))
 	navigation(t, ctx, chromedp.Submit(chromedp.ID("q")))
-	if got := text(t, ctx, "main"); !strings.Contains(got, "and 1 ticked on other pages") || strings.Contains(got, "chat-export.txt") {
+	if got := text(t, ctx, "main"); !strings.Contains(got, "and 1 ticked that this page does not show") || strings.Contains(got, "chat-export.txt") {
 		t.Fatalf("the search's page does not keep the tick it does not list: %q", got)
 	}
 	run(t, ctx, chromedp.Click(chromedp.CSS(`input[value="`+ledger+`"]`)))

@@ -514,7 +514,7 @@ func TestTicksOutlastPagesAndSearches(t *testing.T) {
 	if !strings.Contains(second.raw2(), `<input type="hidden" name="item" value="`+onFirst+`">`) {
 		t.Error("page 2 does not carry the item ticked on page 1")
 	}
-	second.has(t, "page 2", "and 1 ticked on other pages")
+	second.has(t, "page 2", "and 1 ticked that this page does not show")
 	// Back, with the item of page 2 ticked too: both stay ticked.
 	back := inv.get("/app/cases/C-1?page=1&item=" + onFirst + "&item=" + onSecond)
 	if got := ticked.FindAllStringSubmatch(back.raw2(), -1); len(got) != 1 || got[0][1] != onFirst {
@@ -528,10 +528,30 @@ func TestTicksOutlastPagesAndSearches(t *testing.T) {
 	if got := ticked.FindAllStringSubmatch(found.raw2(), -1); len(got) != 1 || got[0][1] != ids[0] {
 		t.Errorf("a search's page ticks %v", got)
 	}
+	// "Show all" after a search is a button of the same form: the
+	// search ends and the ticks stay.
+	if !strings.Contains(found.raw2(), `name="clear" value="yes"`) {
+		t.Error("the search's Show all is not a button of the page's form")
+	}
+	all := inv.get("/app/cases/C-1?q=photo-000&clear=yes&item=" + ids[0] + "&item=" + onSecond)
+	if !strings.Contains(all.body, "Items 1 to 50 of 52") || strings.Contains(all.raw2(), `name="clear"`) {
+		i := strings.Index(all.body, "Items")
+		t.Errorf("Show all did not end the search: %q", all.body[max(i, 0):min(max(i, 0)+80, len(all.body))])
+	}
+	for _, id := range []string{ids[0], onSecond} {
+		if !strings.Contains(all.raw2(), `value="`+id+`" form="case-view" checked`) && !strings.Contains(all.raw2(), `<input type="hidden" name="item" value="`+id+`">`) {
+			t.Errorf("Show all dropped the tick of %s", id)
+		}
+	}
+	// The seal form's way back to the case keeps the items chosen.
+	seal := inv.get("/app/cases/C-1/seal?item=" + ids[0] + "&item=" + onSecond)
+	if !strings.Contains(seal.raw2(), `href="/app/cases/C-1?item=`+ids[0]+`&amp;item=`+onSecond+`"`) {
+		t.Error("the seal form's way back drops the items chosen")
+	}
 	// What is not an item id is not carried; too many are refused.
 	junk := inv.get("/app/cases/C-1?item=it_not-an-id&item=%22%3E%3Cscript%3E")
 	junk.status(t, "case page with junk ticks", http.StatusOK)
-	junk.lacks(t, "case page with junk ticks", "it_not-an-id", "ticked on other pages")
+	junk.lacks(t, "case page with junk ticks", "it_not-an-id", "ticked that this page does not show")
 	many := url.Values{}
 	for i := range maxSealChoice + 1 {
 		many.Add("item", fmt.Sprintf("it_%024x", i))
