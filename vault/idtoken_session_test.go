@@ -62,6 +62,17 @@ func signClaims(t testing.TB, key *ecdsa.PrivateKey, claims map[string]any) stri
 	return out
 }
 
+// started records, through check (identityRules), a start that signs
+// people in through p alone and records their ID tokens.
+func (p *testProvider) started(t *testing.T, check func(string, events.Actor, any) error) {
+	t.Helper()
+	if err := check(TypeServerStarted, system, map[string]string{"session_ttl": "8h0m0s", "request_ttl": "72h0m0s",
+		startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: p.thumb,
+		"oidc_client_id": testClient, "oidc_claim": "sub", startedIDTokens: "recorded"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // sources configures a vault that signs people in through p alone.
 func (p *testProvider) sources(c *Config) {
 	c.SignIn.OIDCIssuer, c.SignIn.OIDCClientID = testIssuer, testClient
@@ -163,11 +174,7 @@ func TestCustodyRulesCheckTheProvidersSignature(t *testing.T) {
 	p, rogue := newTestProvider(t), newTestProvider(t)
 	var shift time.Duration
 	check := identityRules(t, &shift)
-	if err := check(TypeServerStarted, system, map[string]string{"session_ttl": "8h0m0s", "request_ttl": "72h0m0s",
-		startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: p.thumb,
-		"oidc_client_id": testClient, "oidc_claim": "sub", startedIDTokens: "recorded"}); err != nil {
-		t.Fatal(err)
-	}
+	p.started(t, check)
 	n := 0
 	signIn := func(person string, tok string, jwk []byte, key string) error {
 		n++
@@ -295,11 +302,7 @@ func TestCustodyRulesRememberTokensPastAClockPutBack(t *testing.T) {
 	p := newTestProvider(t)
 	var shift time.Duration
 	check := identityRules(t, &shift)
-	if err := check(TypeServerStarted, system, map[string]string{"session_ttl": "8h0m0s", "request_ttl": "72h0m0s",
-		startedIdentitySources: "request", startedKeyPins: "request", "oidc_issuer": testIssuer, startedOIDCKeys: p.thumb,
-		"oidc_client_id": testClient, "oidc_claim": "sub", startedIDTokens: "recorded"}); err != nil {
-		t.Fatal(err)
-	}
+	p.started(t, check)
 	n := 0
 	signIn := func(tok string) error {
 		n++
