@@ -78,7 +78,8 @@ func TestRetiredSourceVoidsTheInvitationsAskedThroughIt(t *testing.T) {
 			if !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), "void") || !strings.Contains(err.Error(), src) {
 				t.Fatalf("redeeming an invitation asked through %s, retired since: %v", src, err)
 			}
-			if p := personInfo(t, v, cs["c2"], "dara"); p.Status != "invited" || p.InvitationVoid != src {
+			if p := personInfo(t, v, cs["c2"], "dara"); p.Status != "invited" || p.InvitationVoid != src || p.InvitationExpires == nil ||
+				p.InvitationExpires.Sub(v.cfg.Now().Add(v.cfg.InvitationTTL)).Abs() > 5*time.Second {
 				t.Fatalf("dara is listed as %+v", p)
 			}
 			// The person with a void invitation can act no more than one
@@ -110,7 +111,7 @@ func TestRetiredSourceVoidsTheInvitationsAskedThroughIt(t *testing.T) {
 			if _, err := v.RedeemInvitation(ctx, "dara", []string{again.InvitationPart.Reveal(), second.InvitationPart.Reveal()}); err != nil {
 				t.Fatalf("the re-issued invitation: %v", err)
 			}
-			if p := personInfo(t, v, c2, "dara"); p.Status != "active" || p.InvitationVoid != "" {
+			if p := personInfo(t, v, c2, "dara"); p.Status != "active" || p.InvitationVoid != "" || p.InvitationExpires != nil {
 				t.Fatalf("dara, once redeemed, is listed as %+v", p)
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
@@ -167,6 +168,10 @@ type PersonInfo struct {
 	// asked or approved through it): it redeems nothing, and a re-issue
 	// gives a new one.
 	InvitationVoid string `json:"invitation_void,omitempty"`
+	// InvitationExpires is, for a person holding an invitation not yet
+	// redeemed, until when it may be redeemed (UTC, to the second);
+	// past it, a re-issue gives a new one.
+	InvitationExpires *time.Time `json:"invitation_expires,omitempty"`
 }
 
 // Persons lists every person the vault knows, for custodians and
@@ -195,6 +200,8 @@ func (v *Vault) Persons(ctx context.Context, who Principal) ([]PersonInfo, error
 			// Shown whatever the status: suspended or removed, the
 			// person still holds it.
 			info.InvitationVoid = p.invitation.void
+			exp := p.invitation.expires.UTC()
+			info.InvitationExpires = &exp
 		}
 		out = append(out, info)
 	}

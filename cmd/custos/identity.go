@@ -467,8 +467,13 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 			if n := p.Suspension; n != nil && p.Status == "suspended" {
 				status += " " + suspensionText(*n)
 			}
-			if p.InvitationVoid != "" {
+			switch {
+			case p.InvitationVoid != "":
 				status += " (the invitation is void: " + p.InvitationVoid + " was retired; a re-issue gives a new one)"
+			case p.InvitationExpires != nil && !p.InvitationExpires.After(time.Now()):
+				status += " (the invitation expired at " + p.InvitationExpires.UTC().Format("2006-01-02 15:04 UTC") + "; a re-issue gives a new one)"
+			case p.InvitationExpires != nil:
+				status += " (the invitation may be redeemed until " + p.InvitationExpires.UTC().Format("2006-01-02 15:04 UTC") + ")"
 			}
 			rows = append(rows, []string{p.Name, p.Role, status})
 		}

@@ -445,6 +445,8 @@ func runServer(args []string, stderr io.Writer) error {
 	defer cancelRecord()
 	if serr := v.RecordStop(recordCtx, "stop signal"); serr != nil {
 		logger.Error("recording the server's stop", "err", serr)
+	} else {
+		logger.Info("stopped: the stop is recorded (server.stopped)")
 	}
 	return err
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -17,6 +18,9 @@ func TestAStopIsOnTheRecord(t *testing.T) {
 	work := t.TempDir()
 	s.ok("investigator", work, "case", "open", "STOP-1", "--title", "before the stop")
 	s.stop()
+	if !strings.Contains(s.logs.String(), "stopped: the stop is recorded") {
+		t.Errorf("the server's log does not say the stop was recorded:\n%s", s.logs)
+	}
 	s.start()
 	s.ok("investigator", work, "case", "open", "STOP-2", "--title", "after the stop")
 	s.kill()
@@ -63,5 +67,19 @@ func TestAStopIsOnTheRecord(t *testing.T) {
 	}
 	if !afterStop[n-2] || afterStop[n-1] {
 		t.Errorf("the start after the stop follows one: %v; the start after the kill: %v", afterStop[n-2], afterStop[n-1])
+	}
+}
+
+// TestPersonListSaysUntilWhenAnInvitationWorks: a custodian listing
+// people reads, for one invited and not yet signed in, until when the
+// invitation may be redeemed.
+func TestPersonListSaysUntilWhenAnInvitationWorks(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	req := s.ok("custodian", work, "person", "add", "erin", "--role", "analyst", "--json").json(t)
+	s.ok("custodian2", work, "approve", req["request"].(string))
+	out := s.ok("custodian", work, "person", "list").stdout
+	if !regexp.MustCompile(`erin +analyst +invited \(the invitation may be redeemed until 20\d\d-\d\d-\d\d \d\d:\d\d UTC\)`).MatchString(out) {
+		t.Errorf("person list:\n%s", out)
 	}
 }

@@ -233,7 +233,9 @@ func TestPeoplePageShowsAVoidInvitation(t *testing.T) {
 	if _, err := rv.v.Approve(ctx, card, pending[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	cust.get("/app/people").lacks(t, "people page before the retirement", "The invitation is void")
+	before := cust.get("/app/people")
+	before.lacks(t, "people page before the retirement", "The invitation is void")
+	before.has(t, "people page before the retirement", "The invitation may be redeemed until 20")
 	retire, err := rv.v.RetireIdentitySource(ctx, vault.Principal{Name: "cust", Role: vault.RoleCustodian}, vault.CASource(ca), "the CA's key leaked")
 	if err != nil {
 		t.Fatal(err)
@@ -241,5 +243,7 @@ func TestPeoplePageShowsAVoidInvitation(t *testing.T) {
 	if _, err := rv.v.Approve(ctx, vault.Principal{Name: "cust2", Role: vault.RoleCustodian}, retire.ID); err != nil {
 		t.Fatal(err)
 	}
-	cust.get("/app/people").has(t, "people page", "The invitation is void: the identity source "+vault.CASource(ca)+", through which a custodian asked for it or approved it, was retired", "Re-issue it")
+	after := cust.get("/app/people")
+	after.has(t, "people page", "The invitation is void: the identity source "+vault.CASource(ca)+", through which a custodian asked for it or approved it, was retired", "Re-issue it")
+	after.lacks(t, "people page", "The invitation may be redeemed until")
 }

@@ -53,6 +53,9 @@ var enrolRoles = []string{vault.RoleInvestigator, vault.RoleAnalyst, vault.RoleP
 type personRow struct {
 	vault.PersonInfo
 	StatusText string
+	// Invitation says until when the person's invitation may be
+	// redeemed, or that it expired ("" if none, or void).
+	Invitation string
 }
 
 type peopleData struct {
@@ -83,7 +86,15 @@ func (h *Handler) people(w http.ResponseWriter, r *http.Request, s *session) err
 	}
 	d := peopleData{Custodian: s.who.Role == vault.RoleCustodian, Roles: enrolRoles}
 	for _, p := range ps {
-		d.Persons = append(d.Persons, personRow{PersonInfo: p, StatusText: personStatus(s.lang, p.Status)})
+		row := personRow{PersonInfo: p, StatusText: personStatus(s.lang, p.Status)}
+		if e := p.InvitationExpires; e != nil && p.InvitationVoid == "" {
+			key := "people.invitation_until"
+			if !e.After(time.Now()) {
+				key = "people.invitation_expired"
+			}
+			row.Invitation = s.lang.text(key, e.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+		d.Persons = append(d.Persons, row)
 	}
 	return h.render(w, r, s, http.StatusOK, "people", s.lang.text("people.title"), d)
 }
