@@ -206,27 +206,12 @@ func (r *CustodyRules) signedByProvider(ev *events.Event, d SessionOpened, now t
 		why = fmt.Sprintf("had expired (exp %s)", c.Expiry.Format(time.RFC3339))
 	}
 	if why == "" {
-		sum := idtoken.Digest(d.IDToken)
-		if _, used := r.idTokenSeen[sum]; used {
-			why = "opened a session before: the vault refuses a token a second time"
-		}
 		if r.idTokenSeen == nil {
 			r.idTokenSeen = map[string]time.Time{}
 		}
-		if len(r.idTokenSeen)%1024 == 1023 {
-			// Those long expired are forgotten now and then: a token
-			// recorded again after its exp is found expired. Not
-			// sooner than a week after (sessionGrace): events' times
-			// may go back a while (a clock put right), and a token
-			// forgotten at a later time must not pass again at an
-			// earlier one.
-			for s, exp := range r.idTokenSeen {
-				if now.After(exp.Add(idTokenSkew + sessionGrace)) {
-					delete(r.idTokenSeen, s)
-				}
-			}
+		if rememberToken(r.idTokenSeen, idtoken.Digest(d.IDToken), c.Expiry, now) {
+			why = "opened a session before: the vault refuses a token a second time"
 		}
-		r.idTokenSeen[sum] = c.Expiry
 	}
 	if why != "" {
 		return r.broken(ev, "%s signed in (session %s) through the identity provider %s, but the ID token the session records %s", a.Person, d.Session, a.Issuer, why)

@@ -107,20 +107,30 @@ const idTokenSkew = 5 * time.Minute
 // rememberIDToken notes an ID token that opened a session at now, until
 // a week past its exp (unread: a day), and forgets those past that.
 func (s *State) rememberIDToken(token string, now time.Time) {
-	if len(s.idTokens)%256 == 255 {
-		// A week past its exp (sessionGrace), as the audit's rules: a
-		// clock put back must not make a forgotten token usable again.
-		for sum, exp := range s.idTokens {
-			if now.After(exp.Add(idTokenSkew + sessionGrace)) {
-				delete(s.idTokens, sum)
-			}
-		}
-	}
 	exp := idtoken.UnverifiedExpiry(token)
 	if exp.IsZero() {
 		exp = now.Add(24 * time.Hour)
 	}
-	s.idTokens[idtoken.Digest(token)] = exp
+	rememberToken(s.idTokens, idtoken.Digest(token), exp, now)
+}
+
+// rememberToken notes the ID token of digest sum, expiring at exp, in
+// seen (the vault's state and the audit's rules keep one each), and now
+// and then forgets those a week past their exp (sessionGrace): not
+// sooner, so that an event's time put back (a clock put right) does not
+// make a token forgotten at a later time pass again at an earlier one.
+// It reports whether seen held sum already.
+func rememberToken(seen map[string]time.Time, sum string, exp, now time.Time) (again bool) {
+	_, again = seen[sum]
+	if len(seen)%256 == 255 {
+		for s, e := range seen {
+			if now.After(e.Add(idTokenSkew + sessionGrace)) {
+				delete(seen, s)
+			}
+		}
+	}
+	seen[sum] = exp
+	return again
 }
 
 // idTokenUsed reports whether the ID token of digest sum
