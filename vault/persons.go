@@ -172,6 +172,25 @@ type PersonInfo struct {
 	// redeemed, until when it may be redeemed (UTC, to the second);
 	// past it, a re-issue gives a new one.
 	InvitationExpires *time.Time `json:"invitation_expires,omitempty"`
+	// Enrolment is how the person was enrolled: the custodian who
+	// approved (by; "custos", the vault itself, for the custodians it
+	// started with), the one who asked (requested_by) and why, and when
+	// (at, UTC), as the person.enrolled event recorded them.
+	Enrolment *StatusNote `json:"enrolment,omitempty"`
+}
+
+// PendingEnrolment is an enrolment a custodian asked for that no second
+// custodian has decided yet (custos requests decides it): the name and
+// role asked, the request, who asked and when, and until when it may
+// be approved (UTC).
+type PendingEnrolment struct {
+	Name        string    `json:"name"`
+	Role        string    `json:"role"`
+	Request     string    `json:"request"`
+	RequestedBy string    `json:"requested_by"`
+	Opened      time.Time `json:"opened"`
+	Expires     time.Time `json:"expires"`
+	Reason      string    `json:"reason,omitempty"`
 }
 
 // Persons lists every person the vault knows, for custodians and
@@ -192,7 +211,7 @@ func (v *Vault) Persons(ctx context.Context, who Principal) ([]PersonInfo, error
 			status = "invited"
 		}
 		info := PersonInfo{Name: p.Name, Role: p.Role, Status: status, OIDC: p.OIDC, Certificate: p.Certificate,
-			HasRecipient: p.Recipient != ""}
+			HasRecipient: p.Recipient != "", Enrolment: p.Enrolment}
 		if status == "suspended" {
 			info.Suspension = p.Suspension // not once removed: no suspension is in force then
 		}
@@ -204,6 +223,30 @@ func (v *Vault) Persons(ctx context.Context, who Principal) ([]PersonInfo, error
 			info.InvitationExpires = &exp
 		}
 		out = append(out, info)
+	}
+	return out, nil
+}
+
+// PendingEnrolments lists, oldest first, the enrolments asked for and
+// not yet approved, rejected or expired, for custodians and auditors (as
+// Persons): whom the vault is about to know. A request whose requester
+// was suspended or removed since is not listed (it is never approved).
+func (v *Vault) PendingEnrolments(ctx context.Context, who Principal) ([]PendingEnrolment, error) {
+	if who.Role != RoleCustodian && who.Role != RoleAuditor {
+		return nil, v.refuse(ctx, who, "person.list", "", "only custodians and auditors list people", ErrForbidden)
+	}
+	var out []PendingEnrolment
+	now := v.cfg.Now()
+	for _, r := range v.state.pendingRequests(now) {
+		if r.Kind != KindEnroll || !v.listable(r) {
+			continue
+		}
+		if r.Expires = v.requestExpires(r); !now.Before(r.Expires) {
+			continue
+		}
+		p := params[enrollParams](r)
+		out = append(out, PendingEnrolment{Name: p.Name, Role: p.Role, Request: r.ID, RequestedBy: r.By,
+			Opened: r.Opened.UTC(), Expires: r.Expires.UTC(), Reason: r.Reason})
 	}
 	return out, nil
 }

@@ -164,7 +164,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // CAs), and the retired one that voided it.
 // Version 41: the ID tokens that opened sessions, until they expire
 // (State.idTokens), refused a second time.
-const stateVersion = 41
+// Version 42: how each person was enrolled (Person.Enrolment: who
+// approved, who asked, when, why).
+const stateVersion = 42
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

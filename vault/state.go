@@ -130,6 +130,11 @@ type Person struct {
 	// removed): the custodian deciding a reinstatement is shown it.
 	Suspension *StatusNote `json:",omitempty"`
 	Removed    bool
+	// Enrolment is how the person was enrolled, as their person.enrolled
+	// event recorded it: the custodian who approved (By), whoever asked
+	// (RequestedBy) and why, and when; By is the vault itself ("custos")
+	// for the custodians a vault starts with.
+	Enrolment *StatusNote `json:",omitempty"`
 	// invitation is the person's open invitation, if any.
 	invitation *invitation
 }
@@ -578,7 +583,8 @@ func applyPersonEnrolled(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	p := &Person{Name: d.Name, Role: d.Role, tokenSHA256: d.TokenSHA256, OIDC: d.OIDC, Certificate: d.Certificate}
+	p := &Person{Name: d.Name, Role: d.Role, tokenSHA256: d.TokenSHA256, OIDC: d.OIDC, Certificate: d.Certificate,
+		Enrolment: &StatusNote{By: ev.Actor.Person, At: ev.Timestamp(), Reason: d.Reason, RequestedBy: d.RequestedBy}}
 	if old := s.persons[d.Name]; old != nil {
 		// Logs from before requests re-enrolled a person to issue a new
 		// token: the old one ends, the recipient stays.

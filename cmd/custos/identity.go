@@ -475,9 +475,19 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 			case p.InvitationExpires != nil:
 				status += " (the invitation may be redeemed until " + p.InvitationExpires.UTC().Format("2006-01-02 15:04 UTC") + ")"
 			}
-			rows = append(rows, []string{p.Name, p.Role, status})
+			rows = append(rows, []string{p.Name, p.Role, status, enrolmentText(p.Enrolment)})
 		}
-		return printResult(stdout, *asJSON, out, table([]string{"NAME", "ROLE", "STATUS"}, rows))
+		text := table([]string{"NAME", "ROLE", "STATUS", "ENROLLED"}, rows)
+		if len(out.Pending) > 0 {
+			text += "\n\nAsked for, awaiting a second custodian (custos requests; custos approve REQUEST or custos reject REQUEST):"
+			for _, e := range out.Pending {
+				text += fmt.Sprintf("\n  %s as %s, asked by %s at %s (request %s, may be approved until %s)", e.Name, e.Role, e.RequestedBy, when(e.Opened), e.Request, when(e.Expires))
+				if e.Reason != "" {
+					text += ", because: " + strconv.Quote(e.Reason)
+				}
+			}
+		}
+		return printResult(stdout, *asJSON, out, text)
 	case "add":
 		var out api.RequestResponse
 		if err := c.call("POST", "/v1/persons", nil, api.PersonRequest{Name: pos[0], Role: *role, OIDC: *oidc, Certificate: *cert, Reason: *reason}, &out); err != nil {
@@ -756,6 +766,20 @@ func loweringText(l vault.LoweringPreview) string {
 }
 
 // suspensionText says who suspended a person, when and why.
+// enrolmentText says how a person was enrolled: when, the custodian who
+// approved and the one who asked, or that the vault started with them.
+func enrolmentText(n *vault.StatusNote) string {
+	switch {
+	case n == nil:
+		return "-"
+	case n.By == vault.System.Person:
+		return when(n.At) + " when the vault was set up"
+	case n.RequestedBy == "":
+		return when(n.At) + " by " + n.By
+	}
+	return when(n.At) + " by " + n.By + ", asked by " + n.RequestedBy
+}
+
 func suspensionText(n vault.StatusNote) string {
 	s := fmt.Sprintf("by %s at %s", n.By, when(n.At))
 	if n.Reason != "" {

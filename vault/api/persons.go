@@ -91,6 +91,9 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request, who vault.Princ
 // PersonsResponse is the answer of GET /v1/persons.
 type PersonsResponse struct {
 	Persons []vault.PersonInfo `json:"persons"`
+	// Pending are the enrolments asked for that no second custodian has
+	// decided yet, oldest first.
+	Pending []vault.PendingEnrolment `json:"pending,omitempty"`
 }
 
 func (h *Handler) persons(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -98,7 +101,11 @@ func (h *Handler) persons(w http.ResponseWriter, r *http.Request, who vault.Prin
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, PersonsResponse{Persons: append([]vault.PersonInfo{}, ps...)})
+	pending, err := h.v.PendingEnrolments(r.Context(), who)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, PersonsResponse{Persons: append([]vault.PersonInfo{}, ps...), Pending: pending})
 	return nil
 }
 

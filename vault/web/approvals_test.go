@@ -247,3 +247,26 @@ func TestPeoplePageShowsAVoidInvitation(t *testing.T) {
 	after.has(t, "people page", "The invitation is void: the identity source "+vault.CASource(ca)+", through which a custodian asked for it or approved it, was retired", "Re-issue it")
 	after.lacks(t, "people page", "The invitation may be redeemed until")
 }
+
+// TestPeoplePageSaysWhoEnrolledWhom: the People page gives each person
+// how they were enrolled (the vault's set-up, or who asked and who
+// approved), and lists the enrolments asked for and not yet decided, to
+// custodians and auditors alike, until a second custodian approves.
+func TestPeoplePageSaysWhoEnrolledWhom(t *testing.T) {
+	rv := newRolesVault(t)
+	cust, cust2 := rv.signIn("cust"), rv.signIn("cust2")
+	cust.send("/app/people", url.Values{"name": {"sothea"}, "role": {vault.RoleAnalyst}, "reason": {"new analyst, HR-14"}}).status(t, "enrol", http.StatusOK)
+	for _, who := range []string{"cust2", "aud"} {
+		p := rv.signIn(who).get("/app/people")
+		p.has(t, "People page of "+who, "Enrolments awaiting a second custodian", "sothea as analyst, asked by cust at ", "new analyst, HR-14", "when the vault was set up")
+	}
+	rq := regexp.MustCompile(`/app/requests/(rq_[0-9a-f]{24})/approve`).FindStringSubmatch(cust2.get("/app/requests").raw2())
+	once := regexp.MustCompile(`name="once" value="([0-9a-f]{32})"`).FindStringSubmatch(cust2.get("/app/requests").raw2())
+	if rq == nil || once == nil {
+		t.Fatal("no approval form")
+	}
+	cust2.send("/app/requests/"+rq[1]+"/approve", url.Values{"once": {once[1]}}).status(t, "the approval", http.StatusOK)
+	p := cust.get("/app/people")
+	p.has(t, "People page after the approval", "asked by cust and approved by cust2")
+	p.lacks(t, "People page after the approval", "Enrolments awaiting a second custodian")
+}

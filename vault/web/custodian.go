@@ -56,12 +56,32 @@ type personRow struct {
 	// Invitation says until when the person's invitation may be
 	// redeemed, or that it expired ("" if none, or void).
 	Invitation string
+	// Enrolled says when the person was enrolled, who approved and who
+	// asked.
+	Enrolled string
 }
 
 type peopleData struct {
-	Persons   []personRow
+	Persons []personRow
+	// Pending are the enrolments asked for and not yet decided.
+	Pending   []vault.PendingEnrolment
 	Custodian bool
 	Roles     []string
+}
+
+// enrolledText says how a person was enrolled, in the page's language.
+func enrolledText(c *catalog, n *vault.StatusNote) string {
+	if n == nil {
+		return ""
+	}
+	at := n.At.UTC().Format("2006-01-02 15:04 UTC")
+	switch {
+	case n.By == vault.System.Person:
+		return c.text("people.enrolled.setup", at)
+	case n.RequestedBy == "":
+		return c.text("people.enrolled.by", at, n.By)
+	}
+	return c.text("people.enrolled.asked", at, n.RequestedBy, n.By)
 }
 
 // personStatus is a person's status in the page's language.
@@ -84,9 +104,13 @@ func (h *Handler) people(w http.ResponseWriter, r *http.Request, s *session) err
 	if err != nil {
 		return err
 	}
-	d := peopleData{Custodian: s.who.Role == vault.RoleCustodian, Roles: enrolRoles}
+	pending, err := h.v.PendingEnrolments(r.Context(), s.who)
+	if err != nil {
+		return err
+	}
+	d := peopleData{Custodian: s.who.Role == vault.RoleCustodian, Roles: enrolRoles, Pending: pending}
 	for _, p := range ps {
-		row := personRow{PersonInfo: p, StatusText: personStatus(s.lang, p.Status)}
+		row := personRow{PersonInfo: p, StatusText: personStatus(s.lang, p.Status), Enrolled: enrolledText(s.lang, p.Enrolment)}
 		if e := p.InvitationExpires; e != nil && p.InvitationVoid == "" {
 			key := "people.invitation_until"
 			if !e.After(time.Now()) {
