@@ -655,7 +655,7 @@ func savedSummary(given []savedCheckpoint, previous bool, asOf func(size uint64)
 			if a := asOf(g.Size); a != "" {
 				at = ", " + a
 			}
-			parts = append(parts, fmt.Sprintf("the vault's sticky head (%d events%s, %s)", g.Size, at, g.file))
+			parts = append(parts, fmt.Sprintf("%s (%d events%s, %s)", headLabel(g.file), g.Size, at, g.file))
 		}
 	}
 	return which, strings.Join(parts, " and ")

@@ -395,7 +395,18 @@ func (l *localLog) headNotCompared(own string) string {
 // savedLabel names a --checkpoint file in the audit's findings.
 func savedLabel(file string) string {
 	if isStickyHead(file) {
-		return "the vault's sticky head " + file
+		return headLabel(file) + " " + file
 	}
 	return "the saved checkpoint " + file
+}
+
+// headLabel names a sticky head by where it is kept: the vault's own
+// (vault.HeadFile, in the keyring, or a copy that kept its name), or its
+// copy in the file object store (DATA/objects/head/), so that an audit
+// that compares both tells them apart.
+func headLabel(file string) string {
+	if filepath.Base(file) == vault.HeadFile {
+		return "the vault's sticky head"
+	}
+	return "the sticky head's copy in the vault's object store"
 }

@@ -280,6 +280,7 @@ func TestSavedSummary(t *testing.T) {
 		return savedCheckpoint{&events.Checkpoint{Size: size}, "mine.checkpoint", false}
 	}
 	head := savedCheckpoint{&events.Checkpoint{Size: 14}, "data/keyring/head.checkpoint", true}
+	copied := savedCheckpoint{&events.Checkpoint{Size: 14}, "data/objects/head/00000000000000000014", true}
 	for _, c := range []struct {
 		given          []savedCheckpoint
 		previous       bool
@@ -292,6 +293,8 @@ func TestSavedSummary(t *testing.T) {
 		{[]savedCheckpoint{head}, false, "signed checkpoints (the vault's and its sticky head)", "the vault's sticky head (14 events, the log as of 2026-12-05 12:58:02 UTC, data/keyring/head.checkpoint)"},
 		{[]savedCheckpoint{own(12), head}, false, "signed checkpoints (the vault's and its sticky head and your saved one)",
 			"the saved checkpoint of 12 events (the log as of 2026-12-05 12:56:10 UTC) and the vault's sticky head (14 events, the log as of 2026-12-05 12:58:02 UTC, data/keyring/head.checkpoint)"},
+		{[]savedCheckpoint{copied, head}, false, "signed checkpoints (the vault's and its sticky head)",
+			"the sticky head's copy in the vault's object store (14 events, the log as of 2026-12-05 12:58:02 UTC, data/objects/head/00000000000000000014) and the vault's sticky head (14 events, the log as of 2026-12-05 12:58:02 UTC, data/keyring/head.checkpoint)"},
 	} {
 		which, extends := savedSummary(c.given, c.previous, asOf)
 		if which != c.which || extends != c.extends {
