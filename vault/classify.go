@@ -254,7 +254,12 @@ func (v *Vault) classificationUnder(it Item, needed int) Classification {
 			cl.Inherit = &InheritView{Category: m.Category, Set: m.Set, Entry: m.Entry, Series: m.Series, table: m.Table}
 		}
 	}
-	if cl.Category == "" && len(cl.Tally) == 0 && cl.Inherit != nil {
+	if cl.Category == "" && cl.Inherit != nil {
+		// Votes short of the case's policy, or disagreeing, settle
+		// nothing: the set's category holds until they do, so that no
+		// single vote in a case asking several takes a listed item's
+		// category out of exports and figures (the vote is pending
+		// beside it, in Tally and Votes).
 		cl.Category, cl.Source = cl.Inherit.Category, "hashset"
 	}
 	// One person's not-illegal vote settles new material where the case

@@ -1,0 +1,57 @@
+package vault
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A listed item keeps its hash set's category while votes short of the
+// case's policy, or disagreeing, settle nothing (classify.go: "where no
+// vote settles it, a category inherited from a known-illegal hash set
+// stands"): in a case that asks three agreeing votes, one analyst's
+// vote, of a graver or of a milder category, does not take the item's
+// category out of a report's forward, a VICS list or the statistics,
+// while it does not either under one vote (the policy the check was
+// first written against).
+func TestOneVoteShortOfThePolicyLeavesTheSetsCategory(t *testing.T) {
+	for _, vote := range []string{CategoryNational, CategoryNotIllegal} {
+		t.Run(vote, func(t *testing.T) {
+			h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+			v, ctx := h.v, h.ctx
+			listed := h.listedBaseline(t)
+			if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3, "three analysts agree, as CAID asks"); err != nil {
+				t.Fatal(err)
+			}
+			rp := h.assessedReport(t, "https://host.example/album/9")
+			it := h.deposit(t, h.a1, "capture.jpg", listed, rp)
+			if _, err := v.Classify(ctx, h.a2, it.ID, ClassifyRequest{Category: vote}); err != nil {
+				t.Fatal(err)
+			}
+			item, _, _ := v.state.getItem(it.ID)
+			cl := v.classification(item)
+			if cl.Category != CategoryBaseline || cl.Source != "hashset" || cl.Tally[vote] != 1 || cl.Needed != 3 {
+				t.Fatalf("one %s vote of three asked: %+v", vote, cl)
+			}
+			vics, err := v.ForwardReport(ctx, h.a1, rp, "partner hotline", "hotline", "vics")
+			if err != nil || vics.Items != 1 || !strings.Contains(string(vics.Body), `"Category": 1`) {
+				t.Fatalf("the VICS forward after one %s vote: %v, %s", vote, err, body(vics))
+			}
+			csv, err := v.ForwardReport(ctx, h.a1, rp, "partner hotline", "hotline", "csv")
+			if err != nil || !strings.Contains(string(csv.Body), `,"baseline",`) {
+				t.Fatalf("the CSV forward after one %s vote: %v, %s", vote, err, body(csv))
+			}
+			s, err := v.Statistics(ctx, h.cust, item.At.Time().Add(-60e9), item.At.Time().Add(60e9))
+			if err != nil || s.ByCategory[CategoryBaseline] != 1 || s.ByCategory[""] != 0 {
+				t.Fatalf("statistics after one %s vote: %+v, %v", vote, s.ByCategory, err)
+			}
+		})
+	}
+}
+
+func body(l *HashList) string {
+	if l == nil {
+		return "(none)"
+	}
+	return string(l.Body)
+}
