@@ -32,7 +32,9 @@ type Stats struct {
 	MatchesByHashSet map[string]int `json:"matches_by_hashset"`
 	// Notices sent in the period, and the takedowns of those notices.
 	Notices NoticeStats `json:"notices"`
-	// Forwarded counts reports forwarded in the period, by kind.
+	// Forwarded counts reports forwarded in the period, by kind
+	// (hotline, police): a report once for each kind, however many
+	// exports it took.
 	Forwarded map[string]int `json:"forwarded"`
 	// ItemsOfAssignedCases is set when the item figures (Items,
 	// ByCategory, MatchesByHashSet) count only the cases the reader is
@@ -154,12 +156,17 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 			}
 			if !n.RemovedAt.IsZero() {
 				s.Notices.Removed++
-				removal = append(removal, n.RemovedAt.Sub(n.SentAt))
-				fromReport = append(fromReport, n.RemovedAt.Sub(r.ReceivedAt))
+				removal = append(removal, elapsed(n.SentAt, n.RemovedAt))
+				fromReport = append(fromReport, elapsed(r.ReceivedAt, n.RemovedAt))
 			}
 		}
+		// A report counts once for each kind of partner it went to in
+		// the period, however many exports it took (two formats for one
+		// partner, a second partner, a corrected export).
+		forwardedTo := map[string]bool{}
 		for _, f := range forwards {
-			if in(f.At) {
+			if in(f.At) && !forwardedTo[f.Kind] {
+				forwardedTo[f.Kind] = true
 				s.Forwarded[f.Kind]++
 			}
 		}
@@ -261,4 +268,13 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		return nil, err
 	}
 	return s, nil
+}
+
+// elapsed is the time from from to to as people state times: in whole
+// seconds. A time stated with --at has whole seconds and may name the
+// same second as an event's time (which has a fraction of one) that it
+// follows; counted from the event's exact time, it would be a fraction
+// of a second before it.
+func elapsed(from, to time.Time) time.Duration {
+	return to.Truncate(time.Second).Sub(from.Truncate(time.Second))
 }
