@@ -156,8 +156,8 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 			}
 			if !n.RemovedAt.IsZero() {
 				s.Notices.Removed++
-				removal = append(removal, elapsed(n.SentAt, n.RemovedAt))
-				fromReport = append(fromReport, elapsed(r.ReceivedAt, n.RemovedAt))
+				removal = append(removal, Elapsed(n.SentAt, n.RemovedAt))
+				fromReport = append(fromReport, Elapsed(r.ReceivedAt, n.RemovedAt))
 			}
 		}
 		// A report counts once for each kind of partner it went to in
@@ -270,11 +270,11 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 	return s, nil
 }
 
-// elapsed is the time from from to to as people state times: in whole
+// Elapsed is the time from from to to as people state times: in whole
 // seconds. A time stated with --at has whole seconds and may name the
 // same second as an event's time (which has a fraction of one) that it
 // follows; counted from the event's exact time, it would be a fraction
 // of a second before it.
-func elapsed(from, to time.Time) time.Duration {
+func Elapsed(from, to time.Time) time.Duration {
 	return to.Truncate(time.Second).Sub(from.Truncate(time.Second))
 }

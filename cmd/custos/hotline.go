@@ -227,7 +227,7 @@ func printReport(w io.Writer, r vault.ReportView, askedContact bool) {
 				fmt.Fprintf(w, "      acknowledged at %s\n", when(*n.AcknowledgedAt))
 			}
 			if n.RemovedAt != nil {
-				fmt.Fprintf(w, "      removed at %s (%s after the first notice)\n", when(*n.RemovedAt), vault.ElapsedWords(n.RemovedAt.Sub(n.SentAt)))
+				fmt.Fprintf(w, "      removed at %s (%s after the first notice)\n", when(*n.RemovedAt), vault.ElapsedWords(vault.Elapsed(n.SentAt, *n.RemovedAt)))
 			}
 		}
 	}
