@@ -38,6 +38,10 @@ type BuildOptions struct {
 	// abandons the new set (the old one stays) and Build returns it. A
 	// custody log records the import here, before the set is used.
 	BeforeCommit func(*Summary) error
+	// CategoryOf, if set, says what an entry's category (Entry.Category,
+	// as its source gives it, "" for none) means: the build counts the
+	// entries by its answers in Summary.Categories.
+	CategoryOf func(named string) string
 	// Stage, if set, keeps the built set staged beside the sets, in the
 	// folder StagedDir(root, Stage), instead of replacing root/name: a
 	// later Commit puts it in place, Discard removes it. Stage is a
@@ -98,6 +102,9 @@ type Summary struct {
 	CaseMediaWithoutCategory int
 	Problems                 []Problem // the first MaxProblems
 	Counts                   Counts
+	// Categories counts the entries by what BuildOptions.CategoryOf says
+	// their category means (nil without it).
+	Categories map[string]int
 	// TableSHA256 is the digest over the built files (docs/hashsets.md),
 	// to be recorded in the custody log; Set.Verify recomputes it.
 	TableSHA256 string
@@ -136,9 +143,16 @@ func Build(root, name string, src io.Reader, format string, opts BuildOptions) (
 	// Sticky: the formats' readers peek (a byte-order mark, a
 	// delimiter), and a source cut short must fail them, never end them.
 	tee := io.TeeReader(readfull.Sticky(src), h)
+	var categories map[string]int
+	if opts.CategoryOf != nil {
+		categories = map[string]int{}
+	}
 	st, err := Parse(tee, format, func(e Entry) error {
 		if err := b.add(&e); err != nil {
 			return err
+		}
+		if categories != nil {
+			categories[opts.CategoryOf(e.Category)]++
 		}
 		if opts.Progress != nil && b.n%65536 == 0 {
 			opts.Progress(int(b.n))
@@ -192,7 +206,7 @@ func Build(root, name string, src io.Reader, format string, opts BuildOptions) (
 	}
 	sum := &Summary{Name: name, Format: format, SourceSHA256: m.SourceSHA256,
 		Lines: st.Lines, Entries: int(b.n), Rejected: st.Rejected, Problems: st.Problems,
-		Counts: counts, TableSHA256: m.TableSHA256, CaseMediaWithoutCategory: st.CaseMediaWithoutCategory}
+		Counts: counts, TableSHA256: m.TableSHA256, CaseMediaWithoutCategory: st.CaseMediaWithoutCategory, Categories: categories}
 	if opts.BeforeCommit != nil {
 		if err := opts.BeforeCommit(sum); err != nil {
 			return nil, err

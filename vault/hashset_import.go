@@ -81,10 +81,13 @@ type HashSetImportResult struct {
 	Problems     []hashset.Problem `json:"problems"`
 	SourceSHA256 string            `json:"source_sha256"`
 	TableSHA256  string            `json:"table_sha256"`
-	Request      string            `json:"request,omitempty"`
-	Expires      time.Time         `json:"expires,omitzero"`
-	RequestedBy  string            `json:"requested_by,omitempty"`
-	Event        uint64            `json:"event,omitempty"`
+	// Categories counts the entries by what a match with each means
+	// (HashSetImported.Categories).
+	Categories  map[string]int `json:"categories,omitempty"`
+	Request     string         `json:"request,omitempty"`
+	Expires     time.Time      `json:"expires,omitzero"`
+	RequestedBy string         `json:"requested_by,omitempty"`
+	Event       uint64         `json:"event,omitempty"`
 	// Conflicts are the sets in use of the other kind (known-good where
 	// this one lists known material, or the reverse) that list some of
 	// the same files (hashSets.conflicts).
@@ -214,6 +217,18 @@ func (h *hashSets) buildOptions(req HashSetImport) hashset.BuildOptions {
 	if !opts.KnownGood {
 		opts.DefaultCategory = req.Category
 	}
+	// What a match with each entry will mean, counted for the record
+	// and for whoever approves it: an entry that names its own
+	// category keeps it, whatever the set's.
+	opts.CategoryOf = func(named string) string {
+		if opts.KnownGood {
+			return CategoryKnownGood
+		}
+		if c := namedCategory(named, req.Category); c != "" {
+			return c
+		}
+		return "none"
+	}
 	return opts
 }
 
@@ -234,7 +249,7 @@ func (v *Vault) importable(req HashSetImport, s *hashset.Summary) error {
 // importedOf is what hashset.imported records of req's build s.
 func importedOf(req HashSetImport, s *hashset.Summary) HashSetImported {
 	return HashSetImported{Name: req.Name, Format: req.Format, Category: req.Category, SourceSHA256: s.SourceSHA256,
-		Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256}
+		Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256, Categories: s.Categories}
 }
 
 // exportedHere says why a file of SHA-256 source may not be imported
@@ -262,7 +277,7 @@ func importResult(req HashSetImport, sum *hashset.Summary) *HashSetImportResult 
 		problems = []hashset.Problem{}
 	}
 	return &HashSetImportResult{HashSet: req.Name, Format: req.Format, Category: req.Category, Lines: sum.Lines, Imported: sum.Entries,
-		Rejected: sum.Rejected, Problems: problems, SourceSHA256: sum.SourceSHA256, TableSHA256: sum.TableSHA256}
+		Rejected: sum.Rejected, Problems: problems, SourceSHA256: sum.SourceSHA256, TableSHA256: sum.TableSHA256, Categories: sum.Categories}
 }
 
 // importNow imports a set on one custodian's word: the tables are built

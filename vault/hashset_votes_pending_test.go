@@ -55,3 +55,23 @@ func body(l *HashList) string {
 	}
 	return string(l.Body)
 }
+
+// OtherMeanings names what a set's entries mean only where some mean
+// other than the set's category, not-illegal first.
+func TestOtherMeanings(t *testing.T) {
+	for _, c := range []struct {
+		counts   map[string]int
+		category string
+		want     string
+	}{
+		{nil, CategoryBaseline, ""},
+		{map[string]int{CategoryBaseline: 9}, CategoryBaseline, ""},
+		{map[string]int{CategoryBaseline: 9, CategoryNotIllegal: 1}, CategoryBaseline, "not-illegal 1, baseline 9"},
+		{map[string]int{CategoryNational: 2}, CategoryBaseline, "national 2"},
+		{map[string]int{CategoryBaseline: 1, "none": 3}, "", "baseline 1, none 3"},
+	} {
+		if got := OtherMeanings(c.counts, c.category); got != c.want {
+			t.Errorf("OtherMeanings(%v, %q) = %q, want %q", c.counts, c.category, got, c.want)
+		}
+	}
+}

@@ -358,7 +358,40 @@ func entryCategory(m hashset.Match, setCategory string) string {
 	if m.KnownGood {
 		return CategoryKnownGood
 	}
-	c := strings.ToLower(strings.TrimSpace(m.Entry.Category))
+	return namedCategory(m.Entry.Category, setCategory)
+}
+
+// OtherMeanings says what a hash set's entries mean where that is not
+// all the set's category (counts: HashSetImported.Categories, setCategory
+// its Category): "not-illegal 1, baseline 1", graver categories first
+// after not-illegal, which an approver must not miss; "" where every
+// entry means the set's category, or the counts are not known (a
+// request or an import recorded before they were counted).
+func OtherMeanings(counts map[string]int, setCategory string) string {
+	if len(counts) == 0 || len(counts) == 1 && counts[setCategory] > 0 {
+		return ""
+	}
+	order := []string{CategoryNotIllegal, CategoryKnownGood, CategoryBaseline, CategoryNational, "none"}
+	var parts []string
+	for _, c := range order {
+		if n := counts[c]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", c, n))
+		}
+	}
+	for _, c := range slices.Sorted(maps.Keys(counts)) {
+		if !slices.Contains(order, c) {
+			parts = append(parts, fmt.Sprintf("%s %d", c, counts[c]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// namedCategory is the category a match with an entry of a known-
+// material set carries, as the entry names it (named, as its source
+// gives it): an INHOPE category, or a VICS number; otherwise (none, or
+// another word) the set's category.
+func namedCategory(named, setCategory string) string {
+	c := strings.ToLower(strings.TrimSpace(named))
 	if slices.Contains(Categories, c) {
 		return c
 	}
@@ -545,7 +578,11 @@ type HashSetView struct {
 	Rejected     int    `json:"rejected"`
 	SourceSHA256 string `json:"source_sha256"`
 	TableSHA256  string `json:"table_sha256"`
-	ImportedAt   string `json:"imported_at"`
+	// Categories counts the entries by what a match with each means
+	// (HashSetImported.Categories; absent for imports before
+	// 2026-12-08).
+	Categories map[string]int `json:"categories,omitempty"`
+	ImportedAt string         `json:"imported_at"`
 	// ImportedBy asked for the import; ApprovedBy, another custodian,
 	// approved it (absent for imports before 2026-12-05, which one
 	// custodian made alone).
@@ -578,7 +615,7 @@ func (v *Vault) HashSets(ctx context.Context, who Principal) ([]HashSetView, err
 			h.mu.RUnlock()
 		}
 		view := HashSetView{Name: hs.Name, Format: hs.Format, Category: hs.Category, Imported: hs.Imported, Rejected: hs.Rejected,
-			SourceSHA256: hs.SourceSHA256, TableSHA256: hs.TableSHA256, ImportedAt: hs.At.UTC().Format("2006-01-02T15:04:05Z"), ImportedBy: hs.By, Status: st}
+			SourceSHA256: hs.SourceSHA256, TableSHA256: hs.TableSHA256, Categories: hs.Categories, ImportedAt: hs.At.UTC().Format("2006-01-02T15:04:05Z"), ImportedBy: hs.By, Status: st}
 		if hs.RequestedBy != "" {
 			view.ImportedBy, view.ApprovedBy = hs.RequestedBy, hs.By
 		}
@@ -591,7 +628,7 @@ func (v *Vault) HashSets(ctx context.Context, who Principal) ([]HashSetView, err
 		}
 		p := params[hashSetParams](r)
 		out = append(out, HashSetView{Name: p.Name, Format: p.Format, Category: p.Category, Imported: p.Imported, Rejected: p.Rejected,
-			SourceSHA256: p.SourceSHA256, TableSHA256: p.TableSHA256, ImportedAt: r.Opened.UTC().Format("2006-01-02T15:04:05Z"), ImportedBy: r.By,
+			SourceSHA256: p.SourceSHA256, TableSHA256: p.TableSHA256, Categories: p.Categories, ImportedAt: r.Opened.UTC().Format("2006-01-02T15:04:05Z"), ImportedBy: r.By,
 			Status:  fmt.Sprintf("not used yet: waiting for a second custodian's approval (request %s, until %s)", r.ID, r.Expires.UTC().Format("2006-01-02 15:04 UTC")),
 			Request: r.ID})
 	}

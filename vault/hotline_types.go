@@ -248,6 +248,13 @@ type HashSetImported struct {
 	Imported     int    `json:"imported"`
 	Rejected     int    `json:"rejected"`
 	TableSHA256  string `json:"table_sha256"`
+	// Categories counts the entries by what a match with each means
+	// (since 2026-12-08): an entry that names its own category (a VICS
+	// number, an INHOPE category) keeps it whatever Category says, so a
+	// set imported as baseline may mark some files not-illegal; "none"
+	// counts the entries of a set without a category that name none
+	// (they mark nothing).
+	Categories map[string]int `json:"categories,omitempty"`
 	// Request and RequestedBy: the hashset.import request the event's
 	// actor approved, and the custodian who asked for it (absent in
 	// imports before 2026-12-05, which one custodian made alone).

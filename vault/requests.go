@@ -110,6 +110,10 @@ type RequestParams struct {
 		Imported int
 		Category string
 	}
+	// Categories counts the set's entries by what a match with each
+	// means (HashSetImported.Categories; absent in requests before
+	// 2026-12-08).
+	Categories map[string]int
 	// identity.source: "oidc ISSUER" or "ca SHA256"
 	Source string
 }

@@ -165,7 +165,8 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 41: the ID tokens that opened sessions, until they expire
 // (State.idTokens), refused a second time.
 // Version 42: how each person was enrolled (Person.Enrolment: who
-// approved, who asked, when, why).
+// approved, who asked, when, why); what a hash set's entries mean,
+// counted (HashSetImported.Categories).
 const stateVersion = 42
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC

@@ -746,6 +746,9 @@ func runHashSetImport(args []string, stdout, stderr io.Writer) error {
 	if out.Rejected > len(out.Problems) {
 		text += fmt.Sprintf("\n  (%d more rejected lines not listed)", out.Rejected-len(out.Problems))
 	}
+	if other := vault.OtherMeanings(out.Categories, out.Category); other != "" {
+		text += "\nits entries mean: " + other + " (an entry that names its own category keeps it, whatever --category says)"
+	}
 	text += conflictWarnings(out.Conflicts)
 	if out.Request == "" {
 		text += fmt.Sprintf("\nrecorded in the custody log (event %d); the set is in use", out.Event)
@@ -798,7 +801,11 @@ func runHashSetList(args []string, stdout io.Writer) error {
 		if h.ApprovedBy != "" {
 			by += ", approved by " + h.ApprovedBy
 		}
-		rows = append(rows, []string{h.Name, h.Format, hashSetCategory(h.Category), fmt.Sprint(h.Imported), whenText(h.ImportedAt), by, h.Status})
+		category := hashSetCategory(h.Category)
+		if other := vault.OtherMeanings(h.Categories, h.Category); other != "" {
+			category += " (entries: " + other + ")"
+		}
+		rows = append(rows, []string{h.Name, h.Format, category, fmt.Sprint(h.Imported), whenText(h.ImportedAt), by, h.Status})
 	}
 	return printResult(stdout, *asJSON, out, table([]string{"NAME", "FORMAT", "CATEGORY", "ENTRIES", "IMPORTED", "BY", "STATUS"}, rows))
 }

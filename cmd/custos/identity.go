@@ -708,6 +708,12 @@ func describeRequest(r vault.Request, forRole string) string {
 		}
 		s := fmt.Sprintf("import hash set %s (%s, a match means %s): %s from a file of sha256 %s",
 			p.Name, p.Format, meaning(p.Category), entries(p.Imported), p.SourceSHA256)
+		if other := vault.OtherMeanings(p.Categories, p.Category); other != "" {
+			s += "; BEWARE, entries that name their own category keep it, so its entries mean: " + other
+			if n := p.Categories[vault.CategoryNotIllegal]; n > 0 && p.Category != vault.CategoryNotIllegal {
+				s += fmt.Sprintf(" (a file matching one of the %d not-illegal entries is settled not illegal with no vote)", n)
+			}
+		}
 		if p.Replaces != nil {
 			s += fmt.Sprintf("; it replaces set %s in use (%s, a match means %s)", p.Name, entries(p.Replaces.Imported), meaning(p.Replaces.Category))
 		} else {

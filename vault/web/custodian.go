@@ -351,6 +351,12 @@ func describeRequest(c *catalog, r vault.Request, forRole string) template.HTML 
 		return c.isolatedText("request.asks.hashset.remove", p.Name, p.Category, p.Imported)
 	case vault.KindHashSetImport:
 		s := c.isolatedText("request.asks.hashset", p.Name, p.Format, hashSetMeaning(p.Category), entriesText(p.Imported), p.SourceSHA256)
+		if other := vault.OtherMeanings(p.Categories, p.Category); other != "" {
+			s += c.isolatedText("request.asks.hashset.meanings", other)
+			if n := p.Categories[vault.CategoryNotIllegal]; n > 0 && p.Category != vault.CategoryNotIllegal {
+				s += c.isolatedText("request.asks.hashset.notillegal", n)
+			}
+		}
 		if p.Replaces != nil {
 			s += c.isolatedText("request.asks.hashset.replaces", p.Name, entriesText(p.Replaces.Imported), hashSetMeaning(p.Replaces.Category))
 		} else {

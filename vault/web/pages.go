@@ -91,6 +91,9 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 	},
+	// otherMeanings says what a hash set's entries mean where that is
+	// not all its category (vault.OtherMeanings).
+	"otherMeanings": vault.OtherMeanings,
 	// hours writes a span given in hours as people read it (45 min,
 	// 3.5 h, 2.1 days).
 	"hours": func(h float64) string { return vault.ElapsedWords(time.Duration(h * float64(time.Hour))) },
