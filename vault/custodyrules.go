@@ -243,7 +243,7 @@ var ruleTypes = map[string]bool{
 	TypeCaseOpened: true, TypeCaseMemberAdded: true, TypeCaseMemberRemoved: true,
 	TypeCaseHoldPlaced: true, TypeCaseHoldLifted: true,
 	TypeDestructionRequested: true, TypeDestructionRejected: true, TypeDestructionApproved: true,
-	TypeItemDeposited: true, TypeItemAccessed: true, TypeDepositSkipped: true,
+	TypeItemDeposited: true, TypeItemAccessed: true, TypeDepositSkipped: true, TypeItemClassified: true,
 	TypeServerStarted: true, TypeRequestOpened: true, TypeRequestApproved: true, TypeRequestRejected: true,
 	TypeCredentialReissued: true, TypeCredentialIssued: true, TypeRecipientSet: true, TypeReceiptKeySet: true, TypeCasePolicySet: true,
 	TypePackageSealing: true, TypeHashSetImported: true, TypeHashSetRemoved: true, TypeClassificationPolicySet: true,
@@ -440,14 +440,17 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			return r.broken(ev, "item %s was deposited again (in case %q); the log deposited it in case %s", ev.Item, ev.Case, dep)
 		}
 	}
-	if ev.Type == TypeItemAccessed {
-		// A view names the case its item was deposited in, and a case
-		// the log opened: the rules below are that case's.
+	if ev.Type == TypeItemAccessed || ev.Type == TypeItemClassified {
+		// A view or a vote names the case its item was deposited in,
+		// and a case the log opened: the rules below are that case's
+		// (a vote filed under another case would be counted under that
+		// case's classification policy).
+		what := map[string]string{TypeItemAccessed: "viewed", TypeItemClassified: "classified"}[ev.Type]
 		switch dep, ok := r.itemCase(ev.Item); {
 		case !ok:
-			return r.broken(ev, "item %s was viewed, but the log never deposited it", ev.Item)
+			return r.broken(ev, "item %s was %s, but the log never deposited it", ev.Item, what)
 		case dep != ev.Case:
-			return r.broken(ev, "item %s was viewed as an item of case %q, but it was deposited in case %s", ev.Item, ev.Case, dep)
+			return r.broken(ev, "item %s was %s as an item of case %q, but it was deposited in case %s", ev.Item, what, ev.Case, dep)
 		}
 	}
 	c := r.cases[ev.Case]
@@ -472,6 +475,12 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 	case TypeItemAccessed:
 		if why := r.cannotAct(ev, "an investigator or analyst", RoleInvestigator, RoleAnalyst); why != "" {
 			return r.broken(ev, "item %s was viewed %s", ev.Item, why)
+		}
+	case TypeItemClassified:
+		// A vote is an investigator's or an analyst's (Classify), and
+		// counts towards what settles the item's category.
+		if why := r.cannotAct(ev, "an investigator or analyst", RoleInvestigator, RoleAnalyst); why != "" {
+			return r.broken(ev, "a vote on item %s's category was recorded %s", ev.Item, why)
 		}
 	case TypeDepositSkipped:
 		if why := r.cannotAct(ev, "an investigator or analyst", RoleInvestigator, RoleAnalyst); why != "" {
@@ -574,6 +583,13 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			return r.broken(ev, "item %s was viewed after the destruction of its case %s was approved (event %d)", ev.Item, ev.Case, c.destroyed)
 		case !c.members[ev.Actor.Person]:
 			return r.broken(ev, "item %s was viewed by %s, who was not assigned to case %s at that position", ev.Item, ev.Actor.Person, ev.Case)
+		}
+	case TypeItemClassified:
+		switch {
+		case c.destroyed != 0:
+			return r.broken(ev, "a vote on item %s's category was recorded after the destruction of its case %s was approved (event %d)", ev.Item, ev.Case, c.destroyed)
+		case !c.members[ev.Actor.Person]:
+			return r.broken(ev, "a vote on item %s's category was recorded by %s, who was not assigned to case %s at that position: only the case's investigators and analysts vote", ev.Item, ev.Actor.Person, ev.Case)
 		}
 	case TypeDepositSkipped:
 		// The depositor's statement, as a deposit: by a member, of a

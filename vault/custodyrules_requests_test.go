@@ -199,6 +199,7 @@ func TestCustodyRulesOfRequests(t *testing.T) {
 		},
 		"acts of people the log suspended, and decisions for custodians only": {
 			started, opened,
+			{TypeItemDeposited, inv, ItemDeposited{Name: "a.jpg"}, "", 0, ""},
 			with(step{TypePersonSuspended, ana, PersonStatus{Name: inv, Reason: "x"}, "", 0, "-"}, "an analyst: only a custodian does it"),
 			{TypePersonSuspended, c1, PersonStatus{Name: ana, Reason: "x"}, "", 0, "-"},
 			with(step{TypeItemClassified, ana, map[string]string{"category": "x"}, "", 0, ""}, "whom the log had suspended"),

@@ -28,6 +28,9 @@ func TestCustodyRules(t *testing.T) {
 		return step{TypeItemAccessed, person, role, ItemAccessed{Purpose: "review", Access: "view"}, broken, ""}
 	}
 	deposit := step{TypeItemDeposited, inv, RoleInvestigator, ItemDeposited{Name: "a.jpg"}, "", ""}
+	vote := func(person, role, broken string) step {
+		return step{TypeItemClassified, person, role, ItemClassified{Category: CategoryBaseline}, broken, ""}
+	}
 	for name, steps := range map[string][]step{
 		"views by the case's members, and only theirs": {
 			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
@@ -115,6 +118,26 @@ func TestCustodyRules(t *testing.T) {
 			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "", ""},
 			{TypeDestructionApproved, c1, RoleCustodian, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, "approved by keo.vanna, who asked for it", ""},
 		},
+		"votes by the case's investigators and analysts, and only theirs": {
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			{TypeCaseOpened, ana, RoleAnalyst, CaseOpened{Title: "u", Members: []string{ana}}, "", "CASE-2"},
+			deposit,
+			vote(inv, RoleInvestigator, ""),
+			vote(ana, RoleAnalyst, "recorded by lim.sovann, who was not assigned to case CASE-1"),
+			vote(c1, RoleCustodian, "a custodian: only an investigator or analyst does it"),
+			vote(ana, RoleInvestigator, "as investigator, but the log enrolled them as analyst"),
+			// Filed under the analyst's own case, whose policy would
+			// count it.
+			{TypeItemClassified, ana, RoleAnalyst, ItemClassified{Category: CategoryNotIllegal}, "classified as an item of case \"CASE-2\", but it was deposited in case CASE-1", "CASE-2"},
+			{TypeCaseMemberAdded, c2, RoleCustodian, MemberAdded{Person: ana}, "", ""},
+			vote(ana, RoleAnalyst, ""),
+			{TypePersonSuspended, c1, RoleCustodian, PersonStatus{Name: ana, Reason: "leave"}, "", ""},
+			vote(ana, RoleAnalyst, "whom the log had suspended"),
+			{TypeCaseHoldLifted, c1, RoleCustodian, HoldChanged{Reason: "none"}, "", ""},
+			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "", ""},
+			{TypeDestructionApproved, c2, RoleCustodian, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, "", ""},
+			vote(inv, RoleInvestigator, "after the destruction of its case CASE-1 was approved"),
+		},
 		"a destruction approved on a request rejected": {
 			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
 			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "", ""},
@@ -134,7 +157,7 @@ func TestCustodyRules(t *testing.T) {
 				if s.caseID != "" {
 					ev.Case = s.caseID
 				}
-				if s.typ == TypeItemAccessed || s.typ == TypeItemDeposited {
+				if s.typ == TypeItemAccessed || s.typ == TypeItemDeposited || s.typ == TypeItemClassified {
 					ev.Item = "it_0123456789abcdef01234567"
 				}
 				checkRule(t, &r, ev, s.broken)
