@@ -77,7 +77,9 @@ func (cl Classification) Known() string { return cl.known }
 // count; those of people no longer on the case do, but do not clear
 // known material); "" and 0 when there is none.
 func (cl Classification) Undecided() (category string, votes int) {
-	if cl.Category != "" || cl.Disputed {
+	// A hash set's category holds while votes are short of settling
+	// one: they are pending beside it.
+	if cl.Category != "" && cl.Source != "hashset" || cl.Disputed {
 		return "", 0
 	}
 	for cat, n := range cl.Tally {

@@ -33,6 +33,19 @@ func TestOneVoteShortOfThePolicyLeavesTheSetsCategory(t *testing.T) {
 			if cl.Category != CategoryBaseline || cl.Source != "hashset" || cl.Tally[vote] != 1 || cl.Needed != 3 {
 				t.Fatalf("one %s vote of three asked: %+v", vote, cl)
 			}
+			// The analyst's lists say the set's category, the item
+			// known, and the vote pending beside it.
+			rv, err := v.ReportDetail(ctx, h.a1, rp)
+			if err != nil || len(rv.Captures) != 1 {
+				t.Fatalf("report detail: %+v, %v", rv, err)
+			}
+			if c := rv.Captures[0]; c.Category != CategoryBaseline || c.Classification != "hashset" || c.Known == "" || c.Votes != 1 || c.Voted != vote {
+				t.Fatalf("the report's capture after one %s vote: %+v", vote, c)
+			}
+			list, err := v.Items(ctx, h.a1, "HL-1", ItemFilter{})
+			if err != nil || len(list) != 1 || list[0].Category != CategoryBaseline || list[0].Known == "" || list[0].Votes != 1 || list[0].Voted != vote {
+				t.Fatalf("item list after one %s vote: %+v, %v", vote, list, err)
+			}
 			vics, err := v.ForwardReport(ctx, h.a1, rp, "partner hotline", "hotline", "vics")
 			if err != nil || vics.Items != 1 || !strings.Contains(string(vics.Body), `"Category": 1`) {
 				t.Fatalf("the VICS forward after one %s vote: %v, %s", vote, err, body(vics))

@@ -229,6 +229,15 @@ type CaptureView struct {
 	// disputed, voting, or unclassified (as a forwarded csv says it).
 	Category       string `json:"category,omitempty"`
 	Classification string `json:"classification"`
+	// Known is why the item is known material, and so hidden from
+	// review, as item list says it ("" when it is not).
+	Known string `json:"known,omitempty"`
+	// Voted, Votes and Needed are, while agreeing votes are short of
+	// settling a category, the category voted, its counted votes and
+	// how many settle it (as item list gives them).
+	Voted  string `json:"voted,omitempty"`
+	Votes  int    `json:"votes,omitempty"`
+	Needed int    `json:"needed,omitempty"`
 }
 
 // ReportEventView is one event of a report's history, as the custody
@@ -459,7 +468,18 @@ func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, cont
 			if err != nil {
 				return ReportView{}, err
 			}
-			view.Captures = append(view.Captures, CaptureView{ID: it.ID, Name: it.Deposit.Name, Category: cl.Category, Classification: classificationState(cl)})
+			known, err := v.hiddenBecause(ctx, it, nil)
+			if err != nil {
+				return ReportView{}, err
+			}
+			c := CaptureView{ID: it.ID, Name: it.Deposit.Name, Category: cl.Category, Classification: classificationState(cl), Known: known}
+			if cat, n := cl.Undecided(); n > 0 {
+				c.Voted, c.Votes, c.Needed = cat, n, cl.UndecidedNeeded()
+				if cl.NotSettledBecause != "" {
+					c.Votes = cl.clearers // two people of the case clear known material
+				}
+			}
+			view.Captures = append(view.Captures, c)
 		}
 	}
 	inCase := "" // the case the report was in at each event, in order

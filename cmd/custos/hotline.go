@@ -235,7 +235,12 @@ func printReport(w io.Writer, r vault.ReportView, askedContact bool) {
 	case len(r.Captures) > 0:
 		fmt.Fprintf(w, "  items (%d):\n", len(r.Captures))
 		for _, c := range r.Captures {
-			fmt.Fprintf(w, "    %s  %s  %s\n", c.ID, displayName(c.Name), captureState(c))
+			state := captureState(c)
+			if c.Known != "" {
+				// Hidden from review, and why, as item list says it.
+				state = "known material, " + state + " (" + c.Known + ")"
+			}
+			fmt.Fprintf(w, "    %s  %s  %s\n", c.ID, displayName(c.Name), state)
 		}
 	case len(r.Items) > 0:
 		fmt.Fprintf(w, "  items: %s\n", strings.Join(r.Items, ", "))
@@ -456,12 +461,19 @@ func classifyText(out api.ClassifyResponse) string {
 func captureState(c vault.CaptureView) string {
 	switch c.Classification {
 	case "votes", "hashset":
-		return c.Category + " (settled by " + map[string]string{"votes": "votes", "hashset": "a hash set"}[c.Classification] + ")"
+		s := c.Category + " (settled by " + map[string]string{"votes": "votes", "hashset": "a hash set"}[c.Classification] + ")"
+		if c.Votes > 0 {
+			s += fmt.Sprintf("; pending: %d of %d votes for %s", c.Votes, c.Needed, c.Voted)
+		}
+		return s
 	case "once-settled":
 		return c.Category + " (votes settled it so; one person's not-illegal vote since does not clear it)"
 	case "disputed":
 		return "disputed: the votes disagree"
 	case "voting":
+		if c.Votes > 0 {
+			return fmt.Sprintf("unsettled: %d of %d votes for %s", c.Votes, c.Needed, c.Voted)
+		}
 		return "unsettled: agreeing votes short of what settles it (the case's policy, or for known material two people of the case)"
 	}
 	return "not classified"

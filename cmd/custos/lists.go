@@ -246,6 +246,9 @@ func runItemList(args []string, stdout io.Writer) error {
 			note = fmt.Sprintf("unsettled: %d of %d votes for %s", it.Votes, it.Needed, it.Voted)
 		case it.Category == "":
 			note = "not classified"
+		case it.Votes > 0:
+			// A hash set's category, votes pending beside it.
+			note += fmt.Sprintf("; pending: %d of %d votes for %s", it.Votes, it.Needed, it.Voted)
 		}
 		if it.Known != "" {
 			// Hidden from review, and what the votes say of it.
