@@ -193,6 +193,11 @@ func TestSimilarFindsUnclassifiedCopiesOfTheCase(t *testing.T) {
 	for _, s := range near {
 		for _, m := range s.Matches {
 			found[s.Item] = append(found[s.Item], m.Item)
+			// An item of the searcher's case is named with its name
+			// and case, so that they need not look each one up.
+			if m.Item == turned.ID && (m.Name != "turned.jpg" || m.Case != "HL-1") {
+				t.Fatalf("the match of %s is named %q in case %q", m.Item, m.Name, m.Case)
+			}
 		}
 	}
 	for a, b := range map[string]string{orig.ID: turned.ID, turned.ID: orig.ID, bridge.ID: mirrored.ID, mirrored.ID: bridge.ID} {
@@ -211,6 +216,22 @@ func TestSimilarFindsUnclassifiedCopiesOfTheCase(t *testing.T) {
 	near, err = h.v.Similar(h.ctx, outsider, "", mine.ID, 0)
 	if err != nil || len(near) != 1 || len(near[0].Matches) != 0 {
 		t.Fatalf("another case's unclassified copies were shown: %+v %v", near, err)
+	}
+	// Classified illegal, they are shown to the outsider by their
+	// category and distance alone: no id, name or case.
+	for _, it := range []string{orig.ID, turned.ID} {
+		if _, err := h.v.Classify(h.ctx, h.a1, it, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	near, err = h.v.Similar(h.ctx, outsider, "", mine.ID, 0)
+	if err != nil || len(near) != 1 || len(near[0].Matches) != 2 {
+		t.Fatalf("another case's illegal copies: %+v %v", near, err)
+	}
+	for _, m := range near[0].Matches {
+		if m.Item != "" || m.Name != "" || m.Case != "" || m.Category != CategoryBaseline {
+			t.Fatalf("another case's item was told as %+v", m)
+		}
 	}
 }
 

@@ -14,7 +14,11 @@ import (
 type SimilarMatch struct {
 	// Item is a matching item the person may see (an item of a case
 	// they are assigned to); "" for one of another case.
-	Item     string `json:"item,omitempty"`
+	Item string `json:"item,omitempty"`
+	// Name and Case are, with Item, the name it was deposited under and
+	// its case.
+	Name     string `json:"name,omitempty"`
+	Case     string `json:"case,omitempty"`
 	Category string `json:"category,omitempty"`
 	Distance int    `json:"distance"`
 	// Set and Entry name a matching hash-set entry; Entry is present,
@@ -126,13 +130,14 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 					cat = c
 				}
 				oc, _ := v.state.getCase(o.Case)
+				match := SimilarMatch{Item: other, Name: o.Deposit.Name, Case: o.Case, Category: cat, Distance: d}
 				if !assigned(who, oc) {
 					if !Illegal(cat) {
 						continue // another case's unclassified material stays unseen
 					}
-					other = ""
+					match = SimilarMatch{Category: cat, Distance: d} // nor its id, name or case
 				}
-				s.Matches = append(s.Matches, SimilarMatch{Item: other, Category: cat, Distance: d})
+				s.Matches = append(s.Matches, match)
 			}
 			near, err := v.hashsets.pdqMatches(qs, maxDistance)
 			if err != nil {

@@ -889,38 +889,8 @@ func runSimilar(args []string, stdout io.Writer) error {
 	if err := c.call("GET", path, q, nil, &out); err != nil {
 		return err
 	}
-	var b strings.Builder
-	notSearched := map[string]int{}
-	for _, it := range out.Items {
-		switch {
-		case it.NotSearched != "":
-			if len(pos) == 1 {
-				fmt.Fprintf(&b, "%s  %s: not searched (%s)\n", it.Item, displayName(it.Name), it.NotSearched)
-			} else {
-				notSearched[it.NotSearched]++
-			}
-		case len(it.Matches) == 0:
-			fmt.Fprintf(&b, "%s  %s: no near-duplicate among the items of your cases, illegal items of others and the hash sets in use\n", it.Item, displayName(it.Name))
-		default:
-			fmt.Fprintf(&b, "%s  %s:\n", it.Item, displayName(it.Name))
-			for _, m := range it.Matches {
-				what := m.Item
-				switch {
-				case m.Set != "":
-					what = fmt.Sprintf("hash set %s, entry %d", m.Set, derefEntry(m.Entry))
-				case m.Item == "":
-					what = "an item of another case"
-				}
-				fmt.Fprintf(&b, "    distance %2d  %s%s\n", m.Distance, what, prefixed(", ", m.Category))
-			}
-		}
-	}
-	// A case's listing names the items it did not search by how many,
-	// for each reason (--json lists them).
-	for _, why := range slices.Sorted(maps.Keys(notSearched)) {
-		fmt.Fprintf(&b, "%s not searched: %s (--json lists them)\n", plural(notSearched[why], "item"), why)
-	}
-	return printResult(stdout, *asJSON, out, strings.TrimSuffix(b.String(), "\n"))
+	return printResult(stdout, *asJSON, out, similarText(out, *caseID, *maxD))
+
 }
 
 // matchHow says how a hash-set match was found: its algorithm, and for
@@ -1015,4 +985,60 @@ func derefEntry(e *uint64) uint64 {
 		return 0
 	}
 	return *e
+}
+
+// similarText words a near-duplicate search of one item, or of every
+// image of caseID: each match with its distance, an item of the
+// reader's cases by its name (and case, where another), the items not
+// searched by name, and what a distance is.
+func similarText(out api.SimilarResponse, caseID string, maxD int) string {
+	var b strings.Builder
+	notSearched := map[string][]string{}
+	for _, it := range out.Items {
+		switch {
+		case it.NotSearched != "":
+			if caseID == "" {
+				fmt.Fprintf(&b, "%s  %s: not searched (%s)\n", it.Item, displayName(it.Name), it.NotSearched)
+			} else {
+				notSearched[it.NotSearched] = append(notSearched[it.NotSearched], it.Item+" "+displayName(it.Name))
+			}
+		case len(it.Matches) == 0:
+			fmt.Fprintf(&b, "%s  %s: no near-duplicate among the items of your cases, illegal items of others and the hash sets in use\n", it.Item, displayName(it.Name))
+		default:
+			fmt.Fprintf(&b, "%s  %s:\n", it.Item, displayName(it.Name))
+			for _, m := range it.Matches {
+				what := m.Item
+				switch {
+				case m.Set != "":
+					what = fmt.Sprintf("hash set %s, entry %d", m.Set, derefEntry(m.Entry))
+				case m.Item == "":
+					what = "an item of another case"
+				default:
+					what += "  " + displayName(m.Name)
+					if caseID != m.Case {
+						what += " (case " + m.Case + ")"
+					}
+				}
+				fmt.Fprintf(&b, "    distance %2d  %s%s\n", m.Distance, what, prefixed(", ", m.Category))
+			}
+		}
+	}
+	// A case's listing names the items it did not search, for each
+	// reason, the first ten (--json lists them all).
+	for _, why := range slices.Sorted(maps.Keys(notSearched)) {
+		names := notSearched[why]
+		fmt.Fprintf(&b, "%s not searched: %s: %s", plural(len(names), "item"), why, strings.Join(names[:min(len(names), 10)], ", "))
+		if len(names) > 10 {
+			fmt.Fprintf(&b, " and %d more (--json lists them)", len(names)-10)
+		}
+		b.WriteString("\n")
+	}
+	if b.Len() > 0 {
+		within := "the vault's threshold"
+		if maxD != 0 {
+			within = fmt.Sprintf("%d bits", maxD)
+		}
+		fmt.Fprintf(&b, "(distance: how many of the 256 bits of two images' PDQ hashes differ; 0 is the same picture, and near-duplicates are those within %s)\n", within)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

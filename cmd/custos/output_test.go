@@ -394,3 +394,33 @@ func TestClassifySaysWhyAVoteDoesNotClear(t *testing.T) {
 		t.Errorf("a vote on new material: %s", got)
 	}
 }
+
+// A near-duplicate search names each match the reader may see by its
+// name (and its case, where another), another case's by its category
+// alone, the images not searched by name, and what a distance is.
+func TestSimilarTextNamesMatchesAndSaysWhatADistanceIs(t *testing.T) {
+	zero := uint64(0)
+	out := api.SimilarResponse{Items: []vault.SimilarItems{
+		{Item: "it_1", Name: "gallery-01.jpg", Matches: []vault.SimilarMatch{
+			{Item: "it_2", Name: "gallery-02.jpg", Case: "KH-1", Distance: 2},
+			{Item: "it_3", Name: "old.jpg", Case: "KH-0", Category: "baseline", Distance: 9},
+			{Category: "national", Distance: 12},
+			{Set: "caid", Entry: &zero, Category: "baseline", Distance: 20},
+		}},
+		{Item: "it_4", Name: "page.html", NotSearched: "not an image"},
+		{Item: "it_5", Name: "chat.txt", NotSearched: "not an image"},
+	}}
+	got := similarText(out, "KH-1", 0)
+	for _, want := range []string{
+		"it_1  gallery-01.jpg:\n    distance  2  it_2  gallery-02.jpg\n",
+		"    distance  9  it_3  old.jpg (case KH-0), baseline\n",
+		"    distance 12  an item of another case, national\n",
+		"    distance 20  hash set caid, entry 0, baseline\n",
+		"2 items not searched: not an image: it_4 page.html, it_5 chat.txt\n",
+		"0 is the same picture, and near-duplicates are those within the vault's threshold)",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("similar's text lacks %q:\n%s", want, got)
+		}
+	}
+}
