@@ -395,7 +395,8 @@ func TestClassificationVotesAndKnownMaterial(t *testing.T) {
 	// Settled: the item and an identical copy are known material,
 	// hidden by default; the override is recorded with why.
 	copyRes := h.deposit(t, h.a1, "renamed-copy.jpg", photo, "")
-	if !strings.Contains(copyRes.Known, "identical (SHA-256) to an item classified baseline") {
+	// Of the same case, the item it copies is named.
+	if !strings.Contains(copyRes.Known, "identical (SHA-256) to item "+first.ID+" of this case, classified baseline") {
 		t.Fatalf("the copy's deposit answer: %+v", copyRes)
 	}
 	before := len(h.eventsOf(t, TypeItemAccessed))

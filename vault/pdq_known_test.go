@@ -48,7 +48,8 @@ func TestPDQKnownMaterial(t *testing.T) {
 	turned := h.deposit(t, h.a1, "turned.jpg", testenv.RotatedJPEG(t, readPhoto(t, "bridge-mods/aaa-orig.jpg")), "")
 	other := h.deposit(t, h.a1, "other.jpg", readPhoto(t, "reg-test-input/labelme-subset/q0122.jpg"), "")
 	for _, c := range []*DepositResult{shrunk, turned} {
-		if !strings.Contains(c.Known, "looks like (PDQ distance") || !strings.Contains(c.Known, "classified baseline") {
+		// The photo they look like is of their case: it is named.
+		if !strings.Contains(c.Known, "looks like (PDQ distance") || !strings.Contains(c.Known, "item "+orig.ID+" of this case, classified baseline") {
 			t.Errorf("%s: known %q, media %+v", c.Name, c.Known, c.Media)
 		}
 		if _, err := h.view(h.a2, c.ID, false); !errors.Is(err, ErrForbidden) {
@@ -57,6 +58,19 @@ func TestPDQKnownMaterial(t *testing.T) {
 	}
 	if other.Known != "" {
 		t.Errorf("an unrelated photo is known: %q", other.Known)
+	}
+	// A near-copy in another case is told that it looks like an item,
+	// not which: its analysts may not know the first case's items.
+	elsewhere := enrolled(t, h.v, "ana8", RoleAnalyst)
+	if err := h.v.OpenCase(h.ctx, elsewhere, "HL-8", "another team"); err != nil {
+		t.Fatal(err)
+	}
+	far, err := h.v.Deposit(h.ctx, elsewhere, DepositRequest{Case: "HL-8", Name: "shrunk-too.jpg", Body: bytes.NewReader(readPhoto(t, "bridge-mods/shrink-a-lot.jpg"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(far.Known, "looks like (PDQ distance") || !strings.Contains(far.Known, "an item classified baseline") || strings.Contains(far.Known, orig.ID) {
+		t.Errorf("a near-copy in another case: known %q", far.Known)
 	}
 	// Known-material checks compare with the one classified photo only,
 	// not with every image ever deposited.

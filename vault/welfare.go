@@ -161,7 +161,7 @@ func (v *Vault) knownFor(ctx context.Context, it Item, rec *ItemDeposited, n *ne
 			return "", err
 		}
 		if c != "" {
-			return fmt.Sprintf("it is identical (SHA-256) to an item %s %s", classifiedWords(discounted), c), nil
+			return fmt.Sprintf("it is identical (SHA-256) to %s %s %s", v.itemWords(other, it.Case), classifiedWords(discounted), c), nil
 		}
 	}
 	if !hashed || !anyJudged && !setsLoaded {
@@ -182,7 +182,7 @@ func (v *Vault) knownFor(ctx context.Context, it Item, rec *ItemDeposited, n *ne
 	if anyJudged {
 		// Nearest first, and among as near ones the lowest id, so that
 		// the same item always gets the same words.
-		best, cat, how := v.pdqDistance()+1, "", false
+		best, cat, how, which := v.pdqDistance()+1, "", false, ""
 		near := v.state.pdqWithin(qs, v.pdqDistance(), true)
 		for _, other := range nearestFirst(near) {
 			d := near[other]
@@ -194,11 +194,11 @@ func (v *Vault) knownFor(ctx context.Context, it Item, rec *ItemDeposited, n *ne
 				return "", err
 			}
 			if c != "" && (cat == "" || !discounted) {
-				best, cat, how = d, c, discounted
+				best, cat, how, which = d, c, discounted, other
 			}
 		}
 		if cat != "" {
-			return fmt.Sprintf("it looks like (PDQ distance %d) an item %s %s", best, classifiedWords(how), cat), nil
+			return fmt.Sprintf("it looks like (PDQ distance %d) %s %s %s", best, v.itemWords(which, it.Case), classifiedWords(how), cat), nil
 		}
 	}
 	if setsLoaded {
@@ -293,6 +293,17 @@ func (v *Vault) heldIllegalCopy(id, forCase string, stated bool) (category strin
 // classifiedWords says how a copy's original holds it: "classified", or,
 // where a custodian's decision discounted the votes that settled it,
 // "votes once settled as".
+// itemWords names the item other in why an item of case forCase is
+// known material: by its id where it is of the same case, whose members
+// alone read the reason ("item it_... of this case"), "an item"
+// otherwise (another case's items are not named to them).
+func (v *Vault) itemWords(other, forCase string) string {
+	if o, ok, err := v.state.getItem(other); err == nil && ok && o.Case == forCase {
+		return "item " + other + " of this case,"
+	}
+	return "an item"
+}
+
 func classifiedWords(discounted bool) string {
 	if discounted {
 		return "whose votes, since discounted by a custodian's decision, settled it as"
