@@ -110,15 +110,23 @@ func checkReport(req ReportRequest) (ReportReceived, error) {
 	if len(req.URLs) > MaxReportURLs {
 		return ReportReceived{}, badInput("a report names at most %d URLs, not %d", MaxReportURLs, len(req.URLs))
 	}
-	seen := map[string]bool{}
-	for _, u := range req.URLs {
+	seen := map[string]string{}
+	urls := make([]string, len(req.URLs))
+	for i, u := range req.URLs {
 		if err := checkReportedURL(u); err != nil {
 			return ReportReceived{}, err
 		}
-		if seen[u] {
-			return ReportReceived{}, badInput("URL %q is given twice", truncate(u))
+		// Repeats are refused as the report would record them; two
+		// spellings SameURL takes as one (http and https, a "www.")
+		// may name two pages, and are kept both.
+		urls[i] = addressBarURL(u)
+		if first, ok := seen[urls[i]]; ok {
+			if first == u {
+				return ReportReceived{}, badInput("URL %q is given twice", truncate(u))
+			}
+			return ReportReceived{}, badInput("URLs %q and %q are the same address (%s): give it once", truncate(first), truncate(u), truncate(urls[i]))
 		}
-		seen[u] = true
+		seen[urls[i]] = u
 	}
 	if err := checkText("description", req.Description, MaxDescriptionBytes, false, true); err != nil {
 		return ReportReceived{}, err
@@ -134,7 +142,7 @@ func checkReport(req ReportRequest) (ReportReceived, error) {
 	if err := checkText("reference", req.Reference, maxReportFieldBytes, false, false); err != nil {
 		return ReportReceived{}, err
 	}
-	d := ReportReceived{Report: "rp_" + randomHex(12), Channel: req.Channel, URLs: slices.Clone(req.URLs),
+	d := ReportReceived{Report: "rp_" + randomHex(12), Channel: req.Channel, URLs: urls,
 		Description: req.Description, Anonymous: req.Anonymous, Reference: req.Reference}
 	return d, nil
 }
@@ -1116,6 +1124,36 @@ func (v *Vault) reportURL(id, u string) (string, error) {
 // section 6.2.2). The path and query keep their case: a server may tell
 // /A from /a.
 func SameURL(a, b string) bool { return sameURLForm(a) == sameURLForm(b) }
+
+// addressBarURL is a checked reported URL (checkReportedURL) as a
+// browser's address bar writes it and the report records it: the scheme
+// and host in lower case, the scheme's default port (80, 443, 21) left
+// out; user information, path, query and fragment as typed (a server may
+// tell /A from /a). HTTPS://WWW.Example.COM:443/A reads
+// https://www.example.com/A.
+func addressBarURL(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	scheme = strings.ToLower(scheme)
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, tail := rest[:end], rest[end:]
+	userinfo, hostport := "", authority
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		userinfo, hostport = authority[:i+1], authority[i+1:]
+	}
+	hostport = strings.ToLower(hostport)
+	if def := map[string]string{"http": ":80", "https": ":443", "ftp": ":21"}[scheme]; def != "" {
+		if h, ok := strings.CutSuffix(hostport, def); ok && h != "" && !strings.HasSuffix(h, ":") {
+			hostport = h
+		}
+	}
+	return scheme + "://" + userinfo + hostport + tail
+}
 
 // sameURLForm is the form of a reported URL SameURL compares.
 func sameURLForm(s string) string {

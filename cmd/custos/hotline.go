@@ -86,7 +86,12 @@ func otherReports(c *client, report string, urls []string, heading string) strin
 				continue
 			}
 			seen[r.Report] = true
-			lines = append(lines, fmt.Sprintf("\n  %s  received %s, %s, names %s", r.Report, when(r.ReceivedAt), reportStatus(r), cut(u, 60)))
+			// The address as the other report spells it.
+			named := u
+			if i := slices.IndexFunc(r.URLs, func(x string) bool { return vault.SameURL(x, u) }); i >= 0 {
+				named = r.URLs[i]
+			}
+			lines = append(lines, fmt.Sprintf("\n  %s  received %s, %s, names %s", r.Report, when(r.ReceivedAt), reportStatus(r), cut(named, 60)))
 		}
 	}
 	if len(lines) == 0 {

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -116,7 +117,11 @@ func (h *Handler) reportedBefore(r *http.Request, s *session, rep vault.ReportVi
 				x = &otherReport{ReportView: o, Before: o.ReceivedAt.Before(rep.ReceivedAt)}
 				byID[o.Report] = x
 			}
+			// The address as the other report spells it.
 			shared := otherURL{URL: u}
+			if i := slices.IndexFunc(o.URLs, func(x string) bool { return vault.SameURL(x, u) }); i >= 0 {
+				shared.URL = o.URLs[i]
+			}
 			for i, n := range o.Notices {
 				if vault.SameURL(n.URL, u) {
 					shared.Notice = &o.Notices[i]

@@ -1,0 +1,45 @@
+package vault
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// A reported URL is recorded as a browser's address bar writes it: the
+// scheme and host in lower case and without the scheme's default port,
+// the path and query as typed (a server may tell /A from /a); two
+// spellings of one such address in a report are refused as a repeat.
+func TestReportedURLsAreRecordedAsTheAddressBarWritesThem(t *testing.T) {
+	for typed, recorded := range map[string]string{
+		"HTTPS://www.IMGSHARE.example.com:443/g/7781/": "https://www.imgshare.example.com/g/7781/",
+		"http://Host.Example:80/A?Q=B#Frag":            "http://host.example/A?Q=B#Frag",
+		"ftp://FILES.example:21/x":                     "ftp://files.example/x",
+		"https://host.example:8443/a":                  "https://host.example:8443/a",
+		"http://host.example:443/a":                    "http://host.example:443/a",
+		"https://User:Secret@HOST.example/a":           "https://User:Secret@host.example/a",
+		"https://[2001:DB8::1]:443/a":                  "https://[2001:db8::1]/a",
+		"https://host.example":                         "https://host.example",
+	} {
+		if got := addressBarURL(typed); got != recorded {
+			t.Errorf("addressBarURL(%q) = %q, want %q", typed, got, recorded)
+		}
+		if err := checkReportedURL(addressBarURL(typed)); err != nil {
+			t.Errorf("%q as recorded fails the check: %v", typed, err)
+		}
+	}
+	h := newHotline(t)
+	rp, err := h.v.RecordReport(h.ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"HTTPS://www.IMGSHARE.example.com:443/g/7781/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := h.v.ReportDetail(h.ctx, h.a1, rp)
+	if err != nil || len(r.URLs) != 1 || r.URLs[0] != "https://www.imgshare.example.com/g/7781/" {
+		t.Fatalf("the report records %q, %v", r.URLs, err)
+	}
+	size := h.v.log.Size()
+	_, err = h.v.RecordReport(h.ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/a", "HTTPS://HOST.example:443/a"}})
+	if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "are the same address (https://host.example/a)") || h.v.log.Size() != size {
+		t.Fatalf("one address given in two spellings: %v", err)
+	}
+}
