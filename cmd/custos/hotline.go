@@ -579,6 +579,14 @@ func runStats(args []string, stdout io.Writer) error {
 	if len(pos) != 0 {
 		return usageErr("stats takes no arguments")
 	}
+	// Two dates, --to not after --from: the period counts nothing, as
+	// --to is exclusive; a person asking for one day means that day.
+	f, errF := time.Parse(time.DateOnly, *from)
+	t, errT := time.Parse(time.DateOnly, *to)
+	if errF == nil && errT == nil && !t.After(f) {
+		return usageErr("--to is exclusive, so --from %s --to %s counts nothing: for the day %s alone give --from %s --to %s",
+			*from, *to, f.Format(time.DateOnly), f.Format(time.DateOnly), f.AddDate(0, 0, 1).Format(time.DateOnly))
+	}
 	c, err := newClient()
 	if err != nil {
 		return err
