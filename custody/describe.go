@@ -293,7 +293,14 @@ func describe(x *decoded) {
 		switch x.ev.Type {
 		case "report.received":
 			if d.Channel != "" {
-				add("by %s", Shown(d.Channel))
+				// How it came, in words: "from a partner hotline", not
+				// "by hotline", which reads as who received it.
+				how, ok := map[string]string{"web": "through the public web form", "email": "by email", "phone": "by phone",
+					"hotline": "from a partner hotline", "police": "from the police", "other": "by another channel"}[d.Channel]
+				if !ok {
+					how = "by " + Shown(d.Channel)
+				}
+				add("%s", how)
 			}
 		case "report.assessing":
 			if x.ev.Case != "" {

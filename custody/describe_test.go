@@ -99,6 +99,13 @@ func TestDescribeHotlineFacts(t *testing.T) {
 			t.Errorf("a deposit's details lack %q: %q", want, details)
 		}
 	}
+	// How a report came, in words: a partner's report is not one
+	// "by hotline", which reads as who received it.
+	for channel, want := range map[string]string{"hotline": "report rp_1; from a partner hotline", "web": "report rp_1; through the public web form", "email": "report rp_1; by email", "fax": "report rp_1; by fax"} {
+		if _, details := Describe(&events.Event{Type: "report.received", Data: json.RawMessage(`{"report":"rp_1","channel":"` + channel + `"}`)}); details != want {
+			t.Errorf("a report received by %s: %q, want %q", channel, details, want)
+		}
+	}
 	if got := Count(1, "item") + ", " + Count(2, "item"); got != "1 item, 2 items" {
 		t.Errorf("Count: %q", got)
 	}

@@ -328,7 +328,7 @@ func runItemShow(args []string, stdout io.Writer) error {
 	if d.Source != "" {
 		lines = append(lines, "source:     "+d.Source)
 	}
-	lines = append(lines, "deposited:  "+when(d.DepositedAt)+" by "+d.DepositedBy, fmt.Sprintf("opened:     %d times, shown or copied (each one in the custody log: an auditor's custos audit log --item %s)", d.Accesses, d.ID))
+	lines = append(lines, "deposited:  "+when(d.DepositedAt)+" by "+d.DepositedBy, fmt.Sprintf("opened:     %s, shown or copied (each one in the custody log: an auditor's custos audit log --item %s)", timesText(d.Accesses), d.ID))
 	if d.Note != "" {
 		lines = append(lines, "note:       "+strings.ReplaceAll(d.Note, "\n", "\n            "))
 	}
@@ -403,4 +403,15 @@ func policyText(n *vault.StatusNote) string {
 		s += ", because: " + strconv.Quote(n.Reason)
 	}
 	return s + ")"
+}
+
+// timesText is a count of times in words: "never", "once", "2 times".
+func timesText(n int) string {
+	switch n {
+	case 0:
+		return "never"
+	case 1:
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
 }

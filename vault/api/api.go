@@ -377,7 +377,7 @@ func (h *Handler) route(pattern, action string, f handlerFunc) {
 			// auditors read the custody log" says what to do only to
 			// someone who knows they are not one. (The answer only; the
 			// log recorded the refusal as the vault gave it.)
-			err = fmt.Errorf("%w (you are signed in as %s, %s)", err, who.Name, who.Role)
+			err = fmt.Errorf("%w (you are signed in as %s, in the role %s)", err, who.Name, who.Role)
 		}
 		h.fail(w, r, err)
 	})
