@@ -270,3 +270,16 @@ func TestPeoplePageSaysWhoEnrolledWhom(t *testing.T) {
 	p.has(t, "People page after the approval", "asked by cust and approved by cust2")
 	p.lacks(t, "People page after the approval", "Enrolments awaiting a second custodian")
 }
+
+// An auditor's menu leads to the pages they may read: who is enrolled
+// (and by whom) and the hash sets that hide material, read only.
+func TestAuditorsMenuLeadsToPeopleAndHashSets(t *testing.T) {
+	rv := newRolesVault(t)
+	aud := rv.signIn("aud")
+	home := aud.get("/app/")
+	home.has(t, "an auditor's menu", `href="/app/people"`, `href="/app/hashsets"`)
+	aud.get("/app/people").status(t, "the People page", http.StatusOK)
+	p := aud.get("/app/hashsets")
+	p.status(t, "the hash-set page", http.StatusOK)
+	p.lacks(t, "an auditor's hash-set page", `action="/app/hashsets/`)
+}

@@ -150,6 +150,10 @@ func navFor(who vault.Principal, path string, c *catalog) []navLink {
 		add(Prefix+"requests", "nav.myrequests")
 	case vault.RoleAuditor:
 		add(Prefix+"audit", "nav.audit")
+		// Who is enrolled, and by whom; the sets that hide material:
+		// theirs to review, read only.
+		add(Prefix+"people", "nav.people")
+		add(Prefix+"hashsets", "nav.hashsets")
 		add(Prefix+"reports", "nav.reports")
 		add(Prefix+"packages", "nav.packages")
 		add(Prefix+"verify", "nav.verify")

@@ -1330,9 +1330,13 @@ func TestReportPageOfAnotherTeamSaysWhatIsWithheld(t *testing.T) {
 	if err := rv.v.SendNotice(ctx, who, report, vault.NoticeSent{URL: "https://bad.example/x", To: "host.example", Via: "email"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rv.v.Deposit(ctx, who, vault.DepositRequest{Case: "H-1", Name: "capture.png", Report: report, Body: strings.NewReader("a capture")}); err != nil {
+	dep, err := rv.v.Deposit(ctx, who, vault.DepositRequest{Case: "H-1", Name: "capture.png", Report: report, Body: strings.NewReader("a capture")})
+	if err != nil {
 		t.Fatal(err)
 	}
+	// The item's page names the report it was captured for, as item
+	// show does.
+	ana.get("/app/items/"+dep.ID).has(t, "the capture's page", "Captured for report", `<a href="/app/reports/`+report+`">`)
 	own := ana.get("/app/reports/" + report)
 	// Its own analyst reads its captures by name, with how each stands.
 	own.has(t, "the report page of its own analyst", "host.example", ">capture.png</a>", "not classified")
