@@ -127,6 +127,12 @@ type CustodyRules struct {
 	// openings, to prune them now and then.
 	sessions map[string]*ruleSession
 	opens    int
+
+	// reports are the reports the log received (custodyrules_reports.go);
+	// reportRules: a start recorded report_rules (startedReportRules),
+	// for good.
+	reports     map[string]*ruleReport
+	reportRules bool
 }
 
 // itemCase returns the case item was deposited in, and whether it was.
@@ -248,6 +254,8 @@ var ruleTypes = map[string]bool{
 	TypeCredentialReissued: true, TypeCredentialIssued: true, TypeRecipientSet: true, TypeReceiptKeySet: true, TypeCasePolicySet: true,
 	TypePackageSealing: true, TypeHashSetImported: true, TypeHashSetRemoved: true, TypeClassificationPolicySet: true,
 	TypeIdentitySourceAccepted: true, TypeIdentitySourceRetired: true,
+	TypeReportReceived: true, TypeReportAssessing: true, TypeReportClosed: true, TypeReportReopened: true,
+	TypeNoticeSent: true, TypeNoticeAcknowledged: true, TypeContentRemoved: true, TypeReportForwarded: true,
 }
 
 // RuleBroken is an event the rules did not allow at its position.
@@ -410,6 +418,9 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		return finding
 	case TypeRequestOpened, TypeRequestApproved, TypeRequestRejected:
 		return r.request(ev)
+	case TypeReportReceived, TypeReportAssessing, TypeReportClosed, TypeReportReopened,
+		TypeNoticeSent, TypeNoticeAcknowledged, TypeContentRemoved, TypeReportForwarded:
+		return r.report(ev, finding)
 	}
 	if ev.Type == TypeCaseOpened {
 		d, err := data[CaseOpened](ev)
@@ -438,6 +449,9 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			// The log records each item once (the vault's replay relies
 			// on it): a second deposit would move it to another case.
 			return r.broken(ev, "item %s was deposited again (in case %q); the log deposited it in case %s", ev.Item, ev.Case, dep)
+		}
+		if err := r.capturedFor(ev); err != nil && finding == nil {
+			finding = err
 		}
 	}
 	if ev.Type == TypeItemAccessed || ev.Type == TypeItemClassified {

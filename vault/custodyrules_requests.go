@@ -163,6 +163,9 @@ func (r *CustodyRules) started(ev *events.Event) {
 	if d[startedIDTokens] == "recorded" {
 		r.idTokens = true // for good
 	}
+	if d[startedReportRules] == "case-analysts" {
+		r.reportRules = true // for good, as below
+	}
 	if d[startedClassificationLowering] == "request" {
 		// For good: a later start that does not say so (an older
 		// release) does not let one custodian lower a policy.

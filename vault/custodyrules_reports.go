@@ -1,0 +1,191 @@
+package vault
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// The rules of hotline reports (custody-log.md section 7, step 8): the
+// decisions about a report are an active analyst's, about a report the
+// log received and did not close (but a reopening), and an assessment
+// is into a case the analyst is assigned to, as every release decided
+// them. From the first start that records report_rules
+// (startedReportRules, since 2026-12-08), for good: a decision about a
+// report in a case names that case and is made by one of its analysts
+// at that position, a capture deposited for a report goes to its case,
+// nothing is decided about a report whose case's destruction was
+// approved, and the times a person states (a report received, a notice
+// sent, acknowledged, a removal) are neither after the event that
+// records them nor more than MaxBackdate before it, and none before
+// the report's receipt.
+
+// startedReportRules ("case-analysts") is the server.started member
+// that says the server decides about a report in a case only for that
+// case's analysts, naming the case in each decision's event.
+const startedReportRules = "report_rules"
+
+// reportDecisionTypes are the events that record an analyst's decision
+// about a report.
+var reportDecisionTypes = map[string]string{
+	TypeReportAssessing: "assessed", TypeReportClosed: "closed", TypeReportReopened: "reopened",
+	TypeNoticeSent: "noticed", TypeNoticeAcknowledged: "acknowledged", TypeContentRemoved: "removal recorded",
+	TypeReportForwarded: "forwarded",
+}
+
+// ruleReport is what the rules keep of a report: the case it is in
+// ("" for none), whether it is closed, and when it was received (the
+// time its report.received states, or the event's).
+type ruleReport struct {
+	inCase   string
+	closed   bool
+	received time.Time
+}
+
+// reportFields are the members the rules read of a report event.
+type reportFields struct {
+	Report string `json:"report"`
+	At     string `json:"at"`
+}
+
+// report is the rule of a report event (finding: what earlier rules
+// found at it).
+func (r *CustodyRules) report(ev *events.Event, finding error) error {
+	d, err := data[reportFields](ev)
+	if err != nil {
+		return finding
+	}
+	if r.reports == nil {
+		r.reports = map[string]*ruleReport{}
+	}
+	rp := r.reports[d.Report]
+	if ev.Type == TypeReportReceived {
+		if err := r.standing(ev); err != nil && finding == nil {
+			finding = err // an analyst's entry, as every act (the public's is no one's)
+		}
+		if rp != nil {
+			return r.broken(ev, "report %s was received again: a report id is recorded once", d.Report)
+		}
+		rp = &ruleReport{received: ev.Timestamp()}
+		if at, ok := stated(d.At); ok {
+			rp.received = at
+		}
+		r.reports[strings.Clone(d.Report)] = rp
+		if why := r.statedTime(ev, d.At, time.Time{}); why != "" && finding == nil {
+			return r.broken(ev, "report %s was recorded as received %s", d.Report, why)
+		}
+		return finding
+	}
+	what := reportDecisionTypes[ev.Type]
+	if what == "" {
+		return finding // the opening of a contact: read, not decided
+	}
+	if why := r.cannotAct(ev, "an analyst", RoleAnalyst); why != "" {
+		return r.broken(ev, "report %s was %s %s", d.Report, what, why)
+	}
+	switch {
+	case rp == nil:
+		return r.broken(ev, "report %s was %s, but the log never received it", d.Report, what)
+	case rp.closed && ev.Type != TypeReportReopened:
+		return r.broken(ev, "report %s was %s while it was closed: a closed report is reopened first", d.Report, what)
+	case !rp.closed && ev.Type == TypeReportReopened:
+		return r.broken(ev, "report %s was reopened, but it was not closed", d.Report)
+	}
+	if ev.Type == TypeReportAssessing {
+		// Into a case of the analyst's, opened and not destroyed.
+		c := r.cases[ev.Case]
+		switch {
+		case c == nil:
+			return r.broken(ev, "report %s was assessed into case %q, which the log never opened", d.Report, ev.Case)
+		case !c.members[ev.Actor.Person]:
+			return r.broken(ev, "report %s was assessed into case %s by %s, who was not assigned to it at that position", d.Report, ev.Case, ev.Actor.Person)
+		case c.destroyed != 0:
+			return r.broken(ev, "report %s was assessed into case %s after its destruction was approved (event %d)", d.Report, ev.Case, c.destroyed)
+		}
+	}
+	if r.reportRules && rp.inCase != "" {
+		c := r.cases[rp.inCase]
+		switch {
+		case ev.Type != TypeReportAssessing && ev.Case != rp.inCase:
+			return r.broken(ev, "report %s was %s as a report of case %q, but it is in case %s", d.Report, what, ev.Case, rp.inCase)
+		case c != nil && c.destroyed != 0:
+			return r.broken(ev, "report %s was %s after the destruction of its case %s was approved (event %d)", d.Report, what, rp.inCase, c.destroyed)
+		case c != nil && !c.members[ev.Actor.Person]:
+			return r.broken(ev, "report %s was %s by %s, who was not assigned to its case %s at that position: a report in a case is that case's analysts' work", d.Report, what, ev.Actor.Person, rp.inCase)
+		}
+	}
+	if r.reportRules {
+		if why := r.statedTime(ev, d.At, rp.received); why != "" {
+			return r.broken(ev, "report %s was %s %s", d.Report, what, why)
+		}
+	}
+	switch ev.Type {
+	case TypeReportAssessing:
+		rp.inCase = strings.Clone(ev.Case)
+	case TypeReportClosed:
+		rp.closed = true
+	case TypeReportReopened:
+		rp.closed = false
+	}
+	return finding
+}
+
+// capturedFor is the rule of a deposit made for a report: from the start
+// that records report_rules, into the case the report is assessed in.
+func (r *CustodyRules) capturedFor(ev *events.Event) error {
+	// Most deposits name no report: their data is not decoded again.
+	if !r.reportRules || !bytes.Contains(ev.Data, []byte(`"report"`)) {
+		return nil
+	}
+	d, err := data[reportFields](ev)
+	if err != nil || d.Report == "" {
+		return nil
+	}
+	switch rp := r.reports[d.Report]; {
+	case rp == nil:
+		return r.broken(ev, "item %s was deposited for report %s, which the log never received", ev.Item, d.Report)
+	case rp.inCase != ev.Case:
+		return r.broken(ev, "item %s was deposited into case %s for report %s, which is assessed into case %q", ev.Item, ev.Case, d.Report, rp.inCase)
+	}
+	return nil
+}
+
+// statedTime says what is wrong with a time a person stated (at, "" for
+// none) of what ev records: after the event, more than MaxBackdate
+// before it (a minute's slack each way, for the clocks of a batch), or
+// before notBefore (the report's receipt; zero: none). "" when nothing
+// is.
+func (r *CustodyRules) statedTime(ev *events.Event, at string, notBefore time.Time) string {
+	t, ok := stated(at)
+	if !ok {
+		if at != "" && r.reportRules {
+			return "with a stated time " + strconv.Quote(at) + " that is not an RFC 3339 time"
+		}
+		return ""
+	}
+	if !r.reportRules {
+		return ""
+	}
+	now := ev.Timestamp()
+	switch {
+	case t.After(now.Add(expirySlack)):
+		return "with a stated time " + at + " after the event that records it (" + now.UTC().Format(time.RFC3339) + ")"
+	case now.Sub(t) > MaxBackdate+expirySlack:
+		return "with a stated time " + at + " more than 30 days before the event that records it"
+	case !notBefore.IsZero() && t.Before(notBefore.Truncate(time.Second)):
+		return "with a stated time " + at + " before the report was received (" + notBefore.UTC().Format(time.RFC3339) + ")"
+	}
+	return ""
+}
+
+// stated reads a stated time (RFC 3339); false for none or another form.
+func stated(at string) (time.Time, bool) {
+	if at == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	return t, err == nil
+}
