@@ -129,10 +129,14 @@ type CustodyRules struct {
 	opens    int
 
 	// reports are the reports the log received (custodyrules_reports.go);
-	// reportRules: a start recorded report_rules (startedReportRules),
-	// for good.
-	reports     map[string]*ruleReport
-	reportRules bool
+	// hotlineRules: the newest hotline_rules a start recorded
+	// (startedHotlineRules), for good; "" before any did.
+	reports      map[string]*ruleReport
+	hotlineRules string
+	// heldByMatch are the items whose deposit matched a known-illegal
+	// hash-set entry (which), until a not-illegal vote on them
+	// (knownMatch).
+	heldByMatch map[string]string
 }
 
 // itemCase returns the case item was deposited in, and whether it was.
@@ -466,6 +470,9 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		case dep != ev.Case:
 			return r.broken(ev, "item %s was %s as an item of case %q, but it was deposited in case %s", ev.Item, what, ev.Case, dep)
 		}
+	}
+	if f := r.knownMatch(ev); f != nil && finding == nil {
+		finding = f
 	}
 	c := r.cases[ev.Case]
 	if c == nil {

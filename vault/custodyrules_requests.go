@@ -163,8 +163,8 @@ func (r *CustodyRules) started(ev *events.Event) {
 	if d[startedIDTokens] == "recorded" {
 		r.idTokens = true // for good
 	}
-	if d[startedReportRules] == "case-analysts" {
-		r.reportRules = true // for good, as below
+	if v := d[startedHotlineRules]; v > r.hotlineRules {
+		r.hotlineRules = v // for good, as below: the newest a start recorded
 	}
 	if d[startedClassificationLowering] == "request" {
 		// For good: a later start that does not say so (an older

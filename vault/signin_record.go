@@ -44,7 +44,7 @@ func (cfg Config) startedConfig() map[string]string {
 		// A decision about a report in a case is its analysts' and
 		// names the case (the audit's rules of reports, since
 		// 2026-12-08; custodyrules_reports.go).
-		startedReportRules: "case-analysts",
+		startedHotlineRules: hotlineRules,
 		// Identity sources sign people in once accepted (since
 		// 2026-12-07; identitysources.go): the first start that says
 		// so accepts its own.

@@ -10,7 +10,7 @@ import (
 
 // TestCustodyRulesOfReports: the decisions about a hotline report are an
 // analyst's, about a report the log received and did not close; from the
-// start that records report_rules, a report in a case is its analysts'
+// start that records hotline_rules, a report in a case is its analysts'
 // work, named with its case (a decision recorded without the case would
 // pass for a report in none), its captures go to its case, and the times
 // people state are neither after the event nor more than 30 days before
@@ -27,7 +27,7 @@ func TestCustodyRulesOfReports(t *testing.T) {
 	}
 	ana, ana2, c1, c2 := "lim.sovann", "ry.chan", "keo.vanna", "chea.sopheap"
 	roles := map[string]string{ana: RoleAnalyst, ana2: RoleAnalyst, c1: RoleCustodian, c2: RoleCustodian, "custos": RoleSystem}
-	started := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s", startedReportRules: "case-analysts"}, "", 0, "-", ""}
+	started := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s", startedHotlineRules: hotlineRules}, "", 0, "-", ""}
 	before := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s"}, "", 0, "-", ""}
 	opened := step{TypeCaseOpened, ana, CaseOpened{Title: "t", Members: []string{ana}}, "", 0, "", ""}
 	other := step{TypeCaseOpened, ana2, CaseOpened{Title: "u", Members: []string{ana2}}, "", 0, "CASE-2", ""}
@@ -82,7 +82,7 @@ func TestCustodyRulesOfReports(t *testing.T) {
 			{TypeReportReopened, ana, ReportReopened{Report: "rp_1", Reason: "r"}, "", 4 * time.Minute, "", ""},
 			{TypeReportReopened, ana, ReportReopened{Report: "rp_1", Reason: "r"}, "but it was not closed", 4 * time.Minute, "", ""},
 		},
-		"a log from before report_rules: the first rules alone": {
+		"a log from before hotline_rules: the first rules alone": {
 			before, opened, other, received, assessed,
 			notice(ana2, "-", base.Add(-40*24*time.Hour), ""),
 			notice(c1, "-", none, "a custodian: only an analyst does it"),
@@ -106,6 +106,75 @@ func TestCustodyRulesOfReports(t *testing.T) {
 					ev.Case = s.caseID
 				}
 				checkRule(t, &r, ev, s.broken)
+			}
+		})
+	}
+}
+
+// TestCustodyRulesOfReveals: from the start that records hotline_rules,
+// a view of an item whose deposit matched a known-illegal entry records
+// its override (the vault reveals known material only so), until a
+// not-illegal vote on it; a match of another category, or a log from
+// before that start, asks none.
+func TestCustodyRulesOfReveals(t *testing.T) {
+	inv, ana := "sok.dara", "lim.sovann"
+	roles := map[string]string{inv: RoleInvestigator, ana: RoleAnalyst, "custos": RoleSystem}
+	matched := func(item, category string) *events.Event {
+		b, _ := json.Marshal(ItemDeposited{Name: "a.jpg", Matches: []HashSetMatch{{Set: "caid", Entry: 4, Algorithm: "sha256", Category: category}}})
+		return &events.Event{Type: TypeItemDeposited, Case: "CASE-1", Item: item, Actor: events.Actor{Person: inv, Role: RoleInvestigator}, Data: b}
+	}
+	view := func(item, override string) *events.Event {
+		b, _ := json.Marshal(ItemAccessed{Purpose: "review", Access: "copy", Override: override})
+		return &events.Event{Type: TypeItemAccessed, Case: "CASE-1", Item: item, Actor: events.Actor{Person: ana, Role: RoleAnalyst}, Data: b}
+	}
+	vote := func(item, category string) *events.Event {
+		b, _ := json.Marshal(ItemClassified{Category: category})
+		return &events.Event{Type: TypeItemClassified, Case: "CASE-1", Item: item, Actor: events.Actor{Person: ana, Role: RoleAnalyst}, Data: b}
+	}
+	start := func(rules string) *events.Event {
+		d := map[string]string{"sealer": "s"}
+		if rules != "" {
+			d[startedHotlineRules] = rules
+		}
+		b, _ := json.Marshal(d)
+		return &events.Event{Type: TypeServerStarted, Actor: events.Actor{Person: "custos", Role: RoleSystem}, Data: b}
+	}
+	opened, _ := json.Marshal(CaseOpened{Title: "t", Members: []string{inv, ana}})
+	a, b, c := "it_0123456789abcdef0123456a", "it_0123456789abcdef0123456b", "it_0123456789abcdef0123456c"
+	for name, steps := range map[string][]struct {
+		ev     *events.Event
+		broken string
+	}{
+		"known-illegal matches revealed with and without the override": {
+			{start(hotlineRules), ""},
+			{&events.Event{Type: TypeCaseOpened, Case: "CASE-1", Actor: events.Actor{Person: inv, Role: RoleInvestigator}, Data: opened}, ""},
+			{matched(a, CategoryBaseline), ""}, {matched(b, CategoryNational), ""}, {matched(c, CategoryNotIllegal), ""},
+			{view(a, "it matches entry 4 of hash set caid (baseline)"), ""},
+			{view(a, ""), "without the override that reveals known material: its deposit matched entry 4 of hash set caid (baseline)"},
+			{view(b, ""), "entry 4 of hash set caid (national)"},
+			{view(c, ""), ""},
+			{vote(a, CategoryBaseline), ""},
+			{view(a, ""), "without the override"},
+			{vote(a, CategoryNotIllegal), ""},
+			{view(a, ""), ""},
+		},
+		"a log from before hotline_rules": {
+			{start(""), ""},
+			{&events.Event{Type: TypeCaseOpened, Case: "CASE-1", Actor: events.Actor{Person: inv, Role: RoleInvestigator}, Data: opened}, ""},
+			{matched(a, CategoryBaseline), ""},
+			{view(a, ""), ""},
+			{start(hotlineRules), ""},
+			{view(a, ""), "without the override"},
+			{start(""), ""}, // an older release started again: the rule stands
+			{view(a, ""), "without the override"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var r CustodyRules
+			enroll(t, &r, roles)
+			for i, s := range steps {
+				s.ev.Seq, s.ev.Time = uint64(i), events.FormatTime(base.Add(time.Duration(i)*time.Second))
+				checkRule(t, &r, s.ev, s.broken)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +14,8 @@ import (
 // decisions about a report are an active analyst's, about a report the
 // log received and did not close (but a reopening), and an assessment
 // is into a case the analyst is assigned to, as every release decided
-// them. From the first start that records report_rules
-// (startedReportRules, since 2026-12-08), for good: a decision about a
+// them. From the first start that records hotline_rules 2026-12-08 or
+// later (startedHotlineRules), for good: a decision about a
 // report in a case names that case and is made by one of its analysts
 // at that position, a capture deposited for a report goes to its case,
 // nothing is decided about a report whose case's destruction was
@@ -23,10 +24,21 @@ import (
 // records them nor more than MaxBackdate before it, and none before
 // the report's receipt.
 
-// startedReportRules ("case-analysts") is the server.started member
-// that says the server decides about a report in a case only for that
-// case's analysts, naming the case in each decision's event.
-const startedReportRules = "report_rules"
+// startedHotlineRules is the server.started member that names, by its
+// date, the rules of hotline work the server keeps (hotlineRules): from
+// "2026-12-08", it decides about a report in a case only for that
+// case's analysts, naming the case in each decision's event, and
+// reveals an item whose deposit matched a known-illegal entry only with
+// the override the access records. The audit's rules of that date apply
+// from the first start that records it, whatever starts follow; a later
+// release that keeps more records a later date.
+const (
+	startedHotlineRules = "hotline_rules"
+	hotlineRules        = "2026-12-08"
+)
+
+// reportRules: the rules of hotline_rules 2026-12-08 apply.
+func (r *CustodyRules) reportRules() bool { return r.hotlineRules >= "2026-12-08" }
 
 // reportDecisionTypes are the events that record an analyst's decision
 // about a report.
@@ -106,7 +118,7 @@ func (r *CustodyRules) report(ev *events.Event, finding error) error {
 			return r.broken(ev, "report %s was assessed into case %s after its destruction was approved (event %d)", d.Report, ev.Case, c.destroyed)
 		}
 	}
-	if r.reportRules && rp.inCase != "" {
+	if r.reportRules() && rp.inCase != "" {
 		c := r.cases[rp.inCase]
 		switch {
 		case ev.Type != TypeReportAssessing && ev.Case != rp.inCase:
@@ -117,7 +129,7 @@ func (r *CustodyRules) report(ev *events.Event, finding error) error {
 			return r.broken(ev, "report %s was %s by %s, who was not assigned to its case %s at that position: a report in a case is that case's analysts' work", d.Report, what, ev.Actor.Person, rp.inCase)
 		}
 	}
-	if r.reportRules {
+	if r.reportRules() {
 		if why := r.statedTime(ev, d.At, rp.received); why != "" {
 			return r.broken(ev, "report %s was %s %s", d.Report, what, why)
 		}
@@ -134,10 +146,10 @@ func (r *CustodyRules) report(ev *events.Event, finding error) error {
 }
 
 // capturedFor is the rule of a deposit made for a report: from the start
-// that records report_rules, into the case the report is assessed in.
+// that records hotline_rules, into the case the report is assessed in.
 func (r *CustodyRules) capturedFor(ev *events.Event) error {
 	// Most deposits name no report: their data is not decoded again.
-	if !r.reportRules || !bytes.Contains(ev.Data, []byte(`"report"`)) {
+	if !r.reportRules() || !bytes.Contains(ev.Data, []byte(`"report"`)) {
 		return nil
 	}
 	d, err := data[reportFields](ev)
@@ -161,12 +173,12 @@ func (r *CustodyRules) capturedFor(ev *events.Event) error {
 func (r *CustodyRules) statedTime(ev *events.Event, at string, notBefore time.Time) string {
 	t, ok := stated(at)
 	if !ok {
-		if at != "" && r.reportRules {
+		if at != "" && r.reportRules() {
 			return "with a stated time " + strconv.Quote(at) + " that is not an RFC 3339 time"
 		}
 		return ""
 	}
-	if !r.reportRules {
+	if !r.reportRules() {
 		return ""
 	}
 	now := ev.Timestamp()
@@ -188,4 +200,66 @@ func stated(at string) (time.Time, bool) {
 	}
 	t, err := time.Parse(time.RFC3339, at)
 	return t, err == nil
+}
+
+// matchFields are the members the rules read of a deposit's matches, a
+// vote's category and a view's override.
+type matchFields struct {
+	Matches []struct {
+		Set      string `json:"set"`
+		Entry    uint64 `json:"entry"`
+		Category string `json:"category"`
+	} `json:"matches"`
+	Category string `json:"category"`
+	Override string `json:"override"`
+}
+
+// knownMatch is the rule of a reveal (from hotline_rules 2026-12-08): an
+// item whose deposit matched a known-illegal hash-set entry (baseline or
+// national) is known material for good, unless votes clear it, which
+// takes not-illegal votes; until a not-illegal vote on it is recorded, a
+// view of it records the override that reveals it (why it was known),
+// as the vault asks for one. (It is the part of the vault's decision the
+// log shows alone: whether an item copies or looks like one held
+// illegal, or whether not-illegal votes cleared it, depends on more.)
+// Its memory is an entry an item that matched such an entry.
+func (r *CustodyRules) knownMatch(ev *events.Event) error {
+	switch ev.Type {
+	case TypeItemDeposited:
+		// Most deposits match nothing: their data is not decoded again.
+		if !bytes.Contains(ev.Data, []byte(`"matches"`)) {
+			return nil
+		}
+		d, err := data[matchFields](ev)
+		if err != nil {
+			return nil
+		}
+		for _, m := range d.Matches {
+			if m.Category == CategoryBaseline || m.Category == CategoryNational {
+				if r.heldByMatch == nil {
+					r.heldByMatch = map[string]string{}
+				}
+				r.heldByMatch[strings.Clone(ev.Item)] = fmt.Sprintf("entry %d of hash set %s (%s)", m.Entry, m.Set, m.Category)
+				break
+			}
+		}
+	case TypeItemClassified:
+		if _, held := r.heldByMatch[ev.Item]; !held {
+			return nil
+		}
+		if d, err := data[matchFields](ev); err == nil && d.Category == CategoryNotIllegal {
+			// Whether votes clear it depends on who else voted and who is
+			// assigned: the rule says nothing of it from here on.
+			delete(r.heldByMatch, ev.Item)
+		}
+	case TypeItemAccessed:
+		entry, held := r.heldByMatch[ev.Item]
+		if !held || !r.reportRules() {
+			return nil
+		}
+		if d, err := data[matchFields](ev); err == nil && d.Override == "" {
+			return r.broken(ev, "item %s was sent to %s without the override that reveals known material: its deposit matched %s, and no vote since called it not illegal", ev.Item, ev.Actor.Person, entry)
+		}
+	}
+	return nil
 }
