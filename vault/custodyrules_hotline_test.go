@@ -92,19 +92,8 @@ func TestCustodyRulesOfReports(t *testing.T) {
 			var r CustodyRules
 			enroll(t, &r, roles)
 			for i, s := range steps {
-				b, err := json.Marshal(s.data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ev := &events.Event{Seq: uint64(i), Type: s.typ, Case: "CASE-1", Item: s.item, Actor: events.Actor{Person: s.person, Role: roles[s.person]},
-					Time: events.FormatTime(base.Add(s.at)), Data: b}
-				switch s.caseID {
-				case "-":
-					ev.Case = ""
-				case "":
-				default:
-					ev.Case = s.caseID
-				}
+				ev := ruleStep(t, uint64(i), s.typ, s.person, roles[s.person], s.data, s.at, s.caseID)
+				ev.Item = s.item
 				checkRule(t, &r, ev, s.broken)
 			}
 		})

@@ -331,19 +331,7 @@ func TestCustodyRulesOfRequests(t *testing.T) {
 			var r CustodyRules
 			enroll(t, &r, roles)
 			for i, s := range steps {
-				b, err := json.Marshal(s.data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ev := &events.Event{Seq: uint64(i), Type: s.typ, Case: "CASE-1", Actor: events.Actor{Person: s.person, Role: roles[s.person]},
-					Time: events.FormatTime(base.Add(s.at)), Data: b}
-				switch s.caseID {
-				case "-":
-					ev.Case = ""
-				case "":
-				default:
-					ev.Case = s.caseID
-				}
+				ev := ruleStep(t, uint64(i), s.typ, s.person, roles[s.person], s.data, s.at, s.caseID)
 				checkRule(t, &r, ev, s.broken)
 			}
 		})
@@ -399,4 +387,24 @@ func TestCustodyRulesOfTheServersEnrolments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ruleStep is the event of a rules test's step: at seq, of typ, by
+// person in role, with data (as JSON), at base plus at, in case
+// CASE-1, or caseID ("-": none).
+func ruleStep(t *testing.T, seq uint64, typ, person, role string, data any, at time.Duration, caseID string) *events.Event {
+	t.Helper()
+	b, err := json.Marshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &events.Event{Seq: seq, Type: typ, Case: "CASE-1", Actor: events.Actor{Person: person, Role: role}, Time: events.FormatTime(base.Add(at)), Data: b}
+	switch caseID {
+	case "-":
+		ev.Case = ""
+	case "":
+	default:
+		ev.Case = caseID
+	}
+	return ev
 }

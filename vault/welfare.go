@@ -290,9 +290,6 @@ func (v *Vault) heldIllegalCopy(id, forCase string, stated bool) (category strin
 	return "", false, nil
 }
 
-// classifiedWords says how a copy's original holds it: "classified", or,
-// where a custodian's decision discounted the votes that settled it,
-// "votes once settled as".
 // itemWords names the item other in why an item of case forCase is
 // known material: by its id where it is of the same case, whose members
 // alone read the reason ("item it_... of this case"), "an item"
@@ -304,6 +301,9 @@ func (v *Vault) itemWords(other, forCase string) string {
 	return "an item"
 }
 
+// classifiedWords says how a copy's original holds it: "classified", or,
+// where a custodian's decision discounted the votes that settled it,
+// "votes once settled as".
 func classifiedWords(discounted bool) string {
 	if discounted {
 		return "whose votes, since discounted by a custodian's decision, settled it as"

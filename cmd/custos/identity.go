@@ -771,7 +771,6 @@ func loweringText(l vault.LoweringPreview) string {
 	return s + plural(n, "item") + ": " + tally(l.Settle)
 }
 
-// suspensionText says who suspended a person, when and why.
 // enrolmentText says how a person was enrolled: when, the custodian who
 // approved and the one who asked, or that the vault started with them.
 func enrolmentText(n *vault.StatusNote) string {
@@ -786,6 +785,7 @@ func enrolmentText(n *vault.StatusNote) string {
 	return when(n.At) + " by " + n.By + ", asked by " + n.RequestedBy
 }
 
+// suspensionText says who suspended a person, when and why.
 func suspensionText(n vault.StatusNote) string {
 	s := fmt.Sprintf("by %s at %s", n.By, when(n.At))
 	if n.Reason != "" {
