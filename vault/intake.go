@@ -240,6 +240,9 @@ type CaptureView struct {
 	// Known is why the item is known material, and so hidden from
 	// review, as item list says it ("" when it is not).
 	Known string `json:"known,omitempty"`
+	// Source is where the depositor said it came from (deposit
+	// --source): for a capture, the reported URL it shows.
+	Source string `json:"source,omitempty"`
 	// Voted, Votes and Needed are, while agreeing votes are short of
 	// settling a category, the category voted, its counted votes and
 	// how many settle it (as item list gives them).
@@ -476,11 +479,15 @@ func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, cont
 			if err != nil {
 				return ReportView{}, err
 			}
-			known, err := v.hiddenBecause(ctx, it, nil)
+			rec, err := v.depositRecord(ctx, it)
 			if err != nil {
 				return ReportView{}, err
 			}
-			c := CaptureView{ID: it.ID, Name: it.Deposit.Name, Category: cl.Category, Classification: classificationState(cl), Known: known}
+			known, err := v.hiddenBecause(ctx, it, &rec)
+			if err != nil {
+				return ReportView{}, err
+			}
+			c := CaptureView{ID: it.ID, Name: it.Deposit.Name, Category: cl.Category, Classification: classificationState(cl), Known: known, Source: rec.Source}
 			if cat, n := cl.Undecided(); n > 0 {
 				c.Voted, c.Votes, c.Needed = cat, n, cl.UndecidedNeeded()
 				if cl.NotSettledBecause != "" {
@@ -1022,7 +1029,7 @@ func (v *Vault) forwardBody(r Report, format string, items []recordedItem, class
 	// columns after removed_at are appended, so that those before keep
 	// their places (docs/hotline.md section 3).
 	writeCSVRow(&b, "report", "kind", "url_or_item", "name", "size", "sha256", "sha1", "md5", "category", "notice_to", "notice_sent_at", "removed_at",
-		"first_notice_sent_at", "notice_via", "notice_reference", "notice_country", "acknowledged_at", "classification")
+		"first_notice_sent_at", "notice_via", "notice_reference", "notice_country", "acknowledged_at", "classification", "source")
 	stamp := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -1038,13 +1045,15 @@ func (v *Vault) forwardBody(r Report, format string, items []recordedItem, class
 			}
 			row = [8]string{csvText(n.To), stamp(last), stamp(n.RemovedAt), stamp(n.SentAt), n.Via, csvText(n.Reference), n.Country, stamp(n.AcknowledgedAt)}
 		}
-		writeCSVRow(&b, append(append([]string{r.Report, "url", csvText(u), "", "", "", "", "", ""}, row[:]...), "")...)
+		writeCSVRow(&b, append(append([]string{r.Report, "url", csvText(u), "", "", "", "", "", ""}, row[:]...), "", "")...)
 	}
 	for _, it := range items {
 		d := it.Record
 		cl := classify(it.Item)
+		// source: where the depositor says it came from (deposit
+		// --source), which for a capture is the reported URL it shows.
 		writeCSVRow(&b, r.Report, "item", it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, cl.Category, "", "", "", "", "", "", "", "",
-			classificationState(cl))
+			classificationState(cl), csvText(d.Source))
 	}
 	return b.Bytes(), nil
 }

@@ -43,3 +43,22 @@ func TestReportedURLsAreRecordedAsTheAddressBarWritesThem(t *testing.T) {
 		t.Fatalf("one address given in two spellings: %v", err)
 	}
 }
+
+// A report's csv forward gives each item's source (deposit --source):
+// the partner tells which capture came from which reported URL.
+func TestForwardSaysWhereEachCaptureCameFrom(t *testing.T) {
+	h := newHotline(t)
+	rp := h.assessedReport(t, "https://imgshare.example/g/7781")
+	if _, err := h.v.Deposit(h.ctx, h.a1, DepositRequest{Case: "HL-1", Name: "gallery.jpg", Report: rp, Source: "https://imgshare.example/g/7781", Body: strings.NewReader("a capture")}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := h.v.ForwardReport(h.ctx, h.a1, rp, "ECPAT Philippines", "hotline", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(strings.ReplaceAll(string(list.Body), "\r\n", "\n")), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[0], `"classification","source"`) || !strings.HasSuffix(lines[1], `"",""`) ||
+		!strings.HasSuffix(lines[2], `"unclassified","https://imgshare.example/g/7781"`) {
+		t.Fatalf("the forward:\n%s", list.Body)
+	}
+}

@@ -239,13 +239,50 @@ func printReport(w io.Writer, r vault.ReportView, askedContact bool) {
 	switch {
 	case len(r.Captures) > 0:
 		fmt.Fprintf(w, "  items (%d):\n", len(r.Captures))
-		for _, c := range r.Captures {
+		line := func(c vault.CaptureView, indent string) {
 			state := captureState(c)
 			if c.Known != "" {
 				// Hidden from review, and why, as item list says it.
 				state = "known material, " + state + " (" + c.Known + ")"
 			}
-			fmt.Fprintf(w, "    %s  %s  %s\n", c.ID, displayName(c.Name), state)
+			fmt.Fprintf(w, "%s%s  %s  %s\n", indent, c.ID, displayName(c.Name), state)
+		}
+		// Under the reported URL each was captured from (deposit
+		// --source), where any was; the others after them.
+		from := make([]int, len(r.Captures))
+		grouped := false
+		for i, c := range r.Captures {
+			from[i] = slices.IndexFunc(r.URLs, func(u string) bool { return c.Source != "" && vault.SameURL(u, c.Source) })
+			grouped = grouped || from[i] >= 0
+		}
+		if !grouped {
+			for _, c := range r.Captures {
+				line(c, "    ")
+			}
+			break
+		}
+		order := make([]int, 0, len(r.URLs)+1)
+		for u := range r.URLs {
+			order = append(order, u)
+		}
+		for _, u := range append(order, -1) {
+			var these []vault.CaptureView
+			for i, c := range r.Captures {
+				if from[i] == u {
+					these = append(these, c)
+				}
+			}
+			if len(these) == 0 {
+				continue
+			}
+			if u < 0 {
+				fmt.Fprintf(w, "    from no reported URL (deposit --source names none of them):\n")
+			} else {
+				fmt.Fprintf(w, "    from %s:\n", safeText(r.URLs[u]))
+			}
+			for _, c := range these {
+				line(c, "      ")
+			}
 		}
 	case len(r.Items) > 0:
 		fmt.Fprintf(w, "  items: %s\n", strings.Join(r.Items, ", "))

@@ -290,6 +290,28 @@ func TestReportShowsItsCaptures(t *testing.T) {
 	}
 }
 
+// A report's captures are shown under the reported URL each was captured
+// from (deposit --source, in any spelling the URL is known by), the
+// others after them; known material says so, with why, and votes as
+// item list gives them.
+func TestReportShowsCapturesUnderTheirURL(t *testing.T) {
+	r := vault.ReportView{Report: "rp_1", Status: "assessing", Channel: "email", ReceivedAt: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC),
+		URLs: []string{"https://imgshare.example/g/7781", "https://paste.example/x"}, Items: []string{"it_1", "it_2", "it_3"},
+		Captures: []vault.CaptureView{
+			{ID: "it_1", Name: "gallery-01.jpg", Source: "http://www.imgshare.example/g/7781", Classification: "voting", Votes: 1, Needed: 3, Voted: "baseline"},
+			{ID: "it_2", Name: "paste.txt", Source: "https://paste.example/x", Classification: "unclassified"},
+			{ID: "it_3", Name: "gallery-02.jpg", Classification: "unclassified", Known: "it looks like (PDQ distance 2) item it_1 of this case, classified baseline"},
+		}}
+	var out bytes.Buffer
+	printReport(&out, r, false)
+	want := "  items (3):\n    from https://imgshare.example/g/7781:\n      it_1  gallery-01.jpg  unsettled: 1 of 3 votes for baseline\n" +
+		"    from https://paste.example/x:\n      it_2  paste.txt  not classified\n" +
+		"    from no reported URL (deposit --source names none of them):\n      it_3  gallery-02.jpg  known material, not classified (it looks like (PDQ distance 2) item it_1 of this case, classified baseline)\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("the report shown as:\n%s\nwant within it:\n%s", out.String(), want)
+	}
+}
+
 // TestNamesAndTextReadAsWritten: the command line shows Khmer (marks and
 // the zero-width spaces between its words) and emoji as written, and
 // escapes what makes look-alikes: a mark on a Latin letter, a joiner

@@ -1330,7 +1330,7 @@ func TestReportPageOfAnotherTeamSaysWhatIsWithheld(t *testing.T) {
 	if err := rv.v.SendNotice(ctx, who, report, vault.NoticeSent{URL: "https://bad.example/x", To: "host.example", Via: "email"}); err != nil {
 		t.Fatal(err)
 	}
-	dep, err := rv.v.Deposit(ctx, who, vault.DepositRequest{Case: "H-1", Name: "capture.png", Report: report, Body: strings.NewReader("a capture")})
+	dep, err := rv.v.Deposit(ctx, who, vault.DepositRequest{Case: "H-1", Name: "capture.png", Report: report, Source: "https://bad.example/x?a=1&b=<2>", Body: strings.NewReader("a capture")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1339,7 +1339,10 @@ func TestReportPageOfAnotherTeamSaysWhatIsWithheld(t *testing.T) {
 	ana.get("/app/items/"+dep.ID).has(t, "the capture's page", "Captured for report", `<a href="/app/reports/`+report+`">`)
 	own := ana.get("/app/reports/" + report)
 	// Its own analyst reads its captures by name, with how each stands.
-	own.has(t, "the report page of its own analyst", "host.example", ">capture.png</a>", "not classified")
+	own.has(t, "the report page of its own analyst", "host.example", ">capture.png</a>", "not classified", "(captured from https://bad.example/x?a=1&b=<2>)")
+	if strings.Contains(string(own.raw), "b=<2>") {
+		t.Error("the capture's source reached the page unescaped")
+	}
 	own.lacks(t, "the report page of its own analyst", "not shown: ")
 	p := rv.signIn("ana-other").get("/app/reports/" + report)
 	p.has(t, "the report page of another team", "not shown: notices are recorded in the case", "not shown: captures are in the case")
