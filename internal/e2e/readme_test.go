@@ -35,8 +35,9 @@ type readmeBlock struct {
 }
 
 // readmeBlocks returns the fenced shell blocks of a markdown file, each
-// with the section it is in and whether the marker comment precedes it.
-func readmeBlocks(t *testing.T, path string) []readmeBlock {
+// with the section it is in and whether marker (readmeMarker, or another
+// file's own) precedes it.
+func readmeBlocks(t *testing.T, path, marker string) []readmeBlock {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -60,19 +61,19 @@ func readmeBlocks(t *testing.T, path string) []readmeBlock {
 			cur.text += line + "\n"
 		case strings.HasPrefix(line, "## "):
 			section, marked = line, false
-		case trimmed == readmeMarker:
+		case trimmed == marker:
 			marked = true
 		case trimmed == "```sh" || trimmed == "```bash" || trimmed == "```shell":
 			cur = &readmeBlock{line: n, section: section, marked: marked}
 			marked = false
 		case trimmed != "":
 			if marked {
-				t.Fatalf("README.md:%d: %s must be followed by a fenced shell block (```sh)", n-1, readmeMarker)
+				t.Fatalf("%s:%d: %s must be followed by a fenced shell block (```sh)", filepath.Base(path), n-1, marker)
 			}
 		}
 	}
 	if cur != nil {
-		t.Fatalf("README.md:%d: unterminated fenced block", cur.line)
+		t.Fatalf("%s:%d: unterminated fenced block", filepath.Base(path), cur.line)
 	}
 	return blocks
 }
@@ -102,7 +103,7 @@ func TestREADME(t *testing.T) {
 	var script strings.Builder
 	script.WriteString("set -euxo pipefail\n")
 	ran := map[string]int{}
-	for _, b := range readmeBlocks(t, filepath.Join(testenv.Root(), "README.md")) {
+	for _, b := range readmeBlocks(t, filepath.Join(testenv.Root(), "README.md"), readmeMarker) {
 		tested := false
 		for _, s := range readmeSections {
 			tested = tested || b.section == s
