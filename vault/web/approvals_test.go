@@ -283,3 +283,12 @@ func TestAuditorsMenuLeadsToPeopleAndHashSets(t *testing.T) {
 	p.status(t, "the hash-set page", http.StatusOK)
 	p.lacks(t, "an auditor's hash-set page", `action="/app/hashsets/`)
 }
+
+// A case's page names its members, as custos case show does, to its
+// investigators and analysts too (who do not see the manage page).
+func TestCasePageNamesItsMembers(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	p := rv.signIn("inv").get("/app/cases/C-1")
+	p.has(t, "the case's page of its investigator", "<dt>Members</dt><dd>inv</dd>")
+}
