@@ -276,6 +276,10 @@ type NoticeView struct {
 	ResentAt       *time.Time `json:"resent_at,omitempty"`
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
 	RemovedAt      *time.Time `json:"removed_at,omitempty"`
+	// AcknowledgedNote and RemovedNote are what the analyst noted of
+	// them.
+	AcknowledgedNote string `json:"acknowledged_note,omitempty"`
+	RemovedNote      string `json:"removed_note,omitempty"`
 
 	inCase string // the case it was sent in (reportView)
 }
@@ -359,6 +363,7 @@ func (r Report) fullView() ReportView {
 	for _, n := range r.Notices {
 		out.Notices = append(out.Notices, NoticeView{URL: n.URL, To: n.To, Via: n.Via, Reference: n.Reference, Country: n.Country,
 			SentAt: n.SentAt.UTC(), ResentAt: timePtr(n.LastSentAt), AcknowledgedAt: timePtr(n.AcknowledgedAt), RemovedAt: timePtr(n.RemovedAt),
+			AcknowledgedNote: n.AcknowledgedNote, RemovedNote: n.RemovedNote,
 			inCase: n.Case})
 	}
 	for _, f := range r.Forwards {

@@ -62,3 +62,24 @@ func TestForwardSaysWhereEachCaptureCameFrom(t *testing.T) {
 		t.Fatalf("the forward:\n%s", list.Body)
 	}
 }
+
+// What an analyst noted of an acknowledgement and a removal is shown
+// under the URL, not only in the report's history.
+func TestNoticeNotesShownUnderTheURL(t *testing.T) {
+	h := newHotline(t)
+	u := "https://imgshare.example/g/7781"
+	rp := h.assessedReport(t, u)
+	if err := h.v.SendNotice(h.ctx, h.a1, rp, NoticeSent{URL: u, To: "host", Via: "email"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.v.NoticeProgressed(h.ctx, h.a1, rp, u, false, "ticket 5521", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.v.NoticeProgressed(h.ctx, h.a1, rp, u, true, "checked from the isolated machine: 404", ""); err != nil {
+		t.Fatal(err)
+	}
+	r, err := h.v.ReportDetail(h.ctx, h.a1, rp)
+	if err != nil || len(r.Notices) != 1 || r.Notices[0].AcknowledgedNote != "ticket 5521" || r.Notices[0].RemovedNote != "checked from the isolated machine: 404" {
+		t.Fatalf("the notice: %+v, %v", r.Notices, err)
+	}
+}

@@ -167,7 +167,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 42: how each person was enrolled (Person.Enrolment: who
 // approved, who asked, when, why); what a hash set's entries mean,
 // counted (HashSetImported.Categories).
-const stateVersion = 42
+// Version 43: the notes of a notice's acknowledgement and removal
+// (Notice.AcknowledgedNote, RemovedNote).
+const stateVersion = 43
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -61,7 +61,11 @@ type Notice struct {
 	// again, else zero.
 	SentAt, AcknowledgedAt, RemovedAt time.Time
 	LastSentAt                        time.Time
-	By                                string
+	// AcknowledgedNote and RemovedNote are what the analyst noted of
+	// the acknowledgement and the removal ("ticket 5521", "checked:
+	// 404"), as their events recorded them.
+	AcknowledgedNote, RemovedNote string `json:",omitempty"`
+	By                            string
 	// Case is the case the report was in when the notice was last sent,
 	// or its acknowledgement or removal last recorded ("" before it was
 	// assessed): its analysts' to read, and what keeps the report in
@@ -349,9 +353,9 @@ func applyNoticeProgress(removed bool) applier {
 			return fmt.Errorf("report %s has no notice for %s", d.Report, d.URL)
 		}
 		if removed {
-			n.RemovedAt = statedTime(d.At, ev.Timestamp())
+			n.RemovedAt, n.RemovedNote = statedTime(d.At, ev.Timestamp()), d.Note
 		} else {
-			n.AcknowledgedAt = statedTime(d.At, ev.Timestamp())
+			n.AcknowledgedAt, n.AcknowledgedNote = statedTime(d.At, ev.Timestamp()), d.Note
 		}
 		// What the case's analysts recorded of it makes the notice
 		// theirs, as a sending in the case does (one sent before the

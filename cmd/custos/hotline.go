@@ -229,10 +229,10 @@ func printReport(w io.Writer, r vault.ReportView, askedContact bool) {
 				fmt.Fprintf(w, "      notice to %s by %s at %s%s%s\n", safeText(n.To), n.Via, when(n.SentAt), prefixed(", ref ", safeText(n.Reference)), prefixed(", hosted in ", safeText(n.Country)))
 			}
 			if n.AcknowledgedAt != nil {
-				fmt.Fprintf(w, "      acknowledged at %s\n", when(*n.AcknowledgedAt))
+				fmt.Fprintf(w, "      acknowledged at %s%s\n", when(*n.AcknowledgedAt), quotedNote(n.AcknowledgedNote))
 			}
 			if n.RemovedAt != nil {
-				fmt.Fprintf(w, "      removed at %s (%s after the first notice)\n", when(*n.RemovedAt), vault.ElapsedWords(vault.Elapsed(n.SentAt, *n.RemovedAt)))
+				fmt.Fprintf(w, "      removed at %s (%s after the first notice)%s\n", when(*n.RemovedAt), vault.ElapsedWords(vault.Elapsed(n.SentAt, *n.RemovedAt)), quotedNote(n.RemovedNote))
 			}
 		}
 	}
@@ -1091,4 +1091,13 @@ func similarText(out api.SimilarResponse, caseID string, maxD int) string {
 		fmt.Fprintf(&b, "(distance: how many of the 256 bits of two images' PDQ hashes differ; 0 is the same picture, and near-duplicates are those within %s)\n", within)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// quotedNote is a note an analyst gave, after a colon and quoted, or ""
+// for none.
+func quotedNote(note string) string {
+	if note == "" {
+		return ""
+	}
+	return ": " + strconv.Quote(note)
 }

@@ -446,3 +446,20 @@ func TestSimilarTextNamesMatchesAndSaysWhatADistanceIs(t *testing.T) {
 		}
 	}
 }
+
+// The notes of an acknowledgement and a removal are shown under their
+// URL, quoted.
+func TestReportShowsNoticeNotes(t *testing.T) {
+	at := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	later := at.Add(3 * time.Hour)
+	r := vault.ReportView{Report: "rp_1", Status: "actioned", Channel: "email", ReceivedAt: at, URLs: []string{"https://x.example/a"},
+		Notices: []vault.NoticeView{{URL: "https://x.example/a", To: "host", Via: "email", SentAt: at, AcknowledgedAt: &at, AcknowledgedNote: "ticket 5521",
+			RemovedAt: &later, RemovedNote: "checked: 404"}}}
+	var out bytes.Buffer
+	printReport(&out, r, false)
+	for _, want := range []string{`acknowledged at 2026-12-05 09:00:00 UTC: "ticket 5521"`, `removed at 2026-12-05 12:00:00 UTC (3.0 h after the first notice): "checked: 404"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
