@@ -81,7 +81,7 @@ func TestDevPersonsOnlyInAVaultOfTheirOwn(t *testing.T) {
 	if err := devPersons(ctx, dev, data, "http://127.0.0.1:1", logger); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dev.Enroll(ctx, "analyst2", vault.RoleAnalyst); err != nil {
+	if _, err := dev.Enroll(ctx, "analyst9", vault.RoleAnalyst); err != nil {
 		t.Fatal(err)
 	}
 	if err := devPersons(ctx, dev, data, "http://127.0.0.1:2", logger); err != nil {
@@ -90,7 +90,43 @@ func TestDevPersonsOnlyInAVaultOfTheirOwn(t *testing.T) {
 	if err := os.Remove(filepath.Join(data, "dev", "custodian2.env")); err != nil {
 		t.Fatal(err)
 	}
-	if err := devPersons(ctx, dev, data, "http://127.0.0.1:3", logger); err == nil || !strings.Contains(err.Error(), "analyst2") {
+	if err := devPersons(ctx, dev, data, "http://127.0.0.1:3", logger); err == nil || !strings.Contains(err.Error(), "analyst9") {
 		t.Fatalf("a development vault whose credential file is gone, beside another person: %v", err)
+	}
+}
+
+// A development vault started by a release with fewer development
+// persons gets the new ones (analyst2, analyst3) at its next start, beside
+// the persons it has, whose credentials stay as they were.
+func TestDevPersonsAddedToAnEarlierDevelopmentVault(t *testing.T) {
+	ctx := context.Background()
+	logger := slog.New(slog.DiscardHandler)
+	data := t.TempDir()
+	dev, _ := openDataVault(t, data)
+	all := devRoles
+	devRoles = all[:len(all)-2] // a release before analyst2 and analyst3
+	err := devPersons(ctx, dev, data, "http://127.0.0.1:1", logger)
+	devRoles = all
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(data, "dev", "custodian.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := devPersons(ctx, dev, data, "http://127.0.0.1:1", logger); err != nil {
+		t.Fatalf("the next start: %v", err)
+	}
+	for _, name := range []string{"analyst2", "analyst3"} {
+		b, err := os.ReadFile(filepath.Join(data, "dev", name+".env"))
+		if err != nil || envValue(string(b), "CUSTOS_TOKEN") == "" {
+			t.Fatalf("%s after the next start: %v", name, err)
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(data, "dev", "custodian.env")); string(after) != string(before) {
+		t.Fatal("the custodian's credential changed")
+	}
+	if others := dev.EnrolledOutside(map[string]string{}); len(others) != len(all) {
+		t.Fatalf("enrolled: %q, want the %d development persons", others, len(all))
 	}
 }

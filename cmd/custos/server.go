@@ -424,7 +424,7 @@ func runServer(args []string, stderr io.Writer) error {
 			"  cd \"$(mktemp -d)\"   # a scratch folder: test files stay out of the checkout\n"+
 			"  . %s        # then: custos case open CASE-1 --title 'First case'\n"+
 			"  custos deposit --case CASE-1 FILE\n"+
-			"Other persons: %s/{analyst,prosecutor,defence,auditor,custodian,custodian2}.env\n"+
+			"Other persons: %s/{analyst,analyst2,analyst3,prosecutor,defence,auditor,custodian,custodian2}.env\n"+
 			"In a browser: %s/app/ and sign in with a person's CUSTOS_TOKEN from their .env file.\n"+publicLine+"\n",
 			filepath.Join(devData, "dev", "investigator.env"), filepath.Join(devData, "dev"), base)
 	}
@@ -565,6 +565,10 @@ var devRoles = []struct{ name, role string }{
 	{"custodian2", vault.RoleCustodian},
 	{"defence", vault.RoleDefence},
 	{"analyst", vault.RoleAnalyst},
+	// Two more analysts: a case whose policy asks three agreeing votes
+	// (CAID-style review) can be tried without enrolling anyone.
+	{"analyst2", vault.RoleAnalyst},
+	{"analyst3", vault.RoleAnalyst},
 }
 
 // devPersons enrols one person per role on first start and writes their

@@ -104,7 +104,7 @@ func TestHotlineGuide(t *testing.T) {
 			URL       string  `json:"url"`
 			RemovedAt *string `json:"removed_at"`
 		}
-		Captures []struct{ Name, Source, Known, Category string }
+		Captures []struct{ ID, Name, Source, Known, Category string }
 	}
 	show := s.ok("analyst", scratch, "report", "show", report, "--json")
 	if err := json.Unmarshal([]byte(show.stdout), &rv); err != nil {
@@ -122,6 +122,18 @@ func TestHotlineGuide(t *testing.T) {
 		case "gallery.html":
 			if c.Category != "baseline" || c.Source != "https://imgshare.example/g/7781" {
 				t.Errorf("the gallery capture: %+v", c)
+			}
+			// Settled by the three analysts the case's policy asks.
+			var it struct {
+				Classification struct {
+					Source string
+					Needed int
+					Tally  map[string]int
+				}
+			}
+			show := s.ok("analyst", scratch, "item", "show", c.ID, "--json")
+			if err := json.Unmarshal([]byte(show.stdout), &it); err != nil || it.Classification.Source != "votes" || it.Classification.Needed != 3 || it.Classification.Tally["baseline"] != 3 {
+				t.Errorf("the gallery's classification (%v): %s", err, show.stdout)
 			}
 		}
 	}
