@@ -133,10 +133,13 @@ type CustodyRules struct {
 	// (startedHotlineRules), for good; "" before any did.
 	reports      map[string]*ruleReport
 	hotlineRules string
+	// unread is the first error a rule met decoding the data of the
+	// event Check reads (ruleData).
+	unread error
 	// heldByMatch are the items whose deposit matched a known-illegal
 	// hash-set entry (which), until a not-illegal vote on them
 	// (knownMatch).
-	heldByMatch map[string]string
+	heldByMatch map[string]*matchHold
 }
 
 // itemCase returns the case item was deposited in, and whether it was.
@@ -281,6 +284,36 @@ func (e *RuleBroken) Error() string {
 // than a view pass where the log never opened the case (the vault's own
 // replay refuses them).
 func (r *CustodyRules) Check(ev *events.Event) error {
+	r.unread = nil
+	err := r.check1(ev)
+	if r.unread != nil && r.reportRules() {
+		// Data a rule could not read by the grammar every reader
+		// applies (custody-log.md section 12): a member that differs
+		// from one it reads only in case, a member given twice, a
+		// value of another type. Skipped, it would let such an event
+		// pass a rule it was made to dodge.
+		unread := r.broken(ev, "its data does not read by the grammar of custody-log.md section 12 (%v): a vault writes none such", r.unread)
+		if err == nil {
+			return unread
+		}
+		return bothFindings(err, unread)
+	}
+	return err
+}
+
+// ruleData is data[T] for the rules: data that does not decode is
+// noted (r.unread), for Check to make it a finding from the start that
+// records hotline_rules 2026-12-08.
+func ruleData[T any](r *CustodyRules, ev *events.Event) (T, error) {
+	d, err := data[T](ev)
+	if err != nil && r.unread == nil {
+		r.unread = err
+	}
+	return d, err
+}
+
+// check1 is Check, but for the grammar of the data its rules read.
+func (r *CustodyRules) check1(ev *events.Event) error {
 	if r.cases == nil {
 		r.cases = map[string]*ruleCase{}
 		r.items, r.caseIndex = map[string]uint32{}, map[string]uint32{}
@@ -347,12 +380,12 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 	switch ev.Type {
 	case TypeServerStarted:
 		r.started(ev)
-		return nil
+		return r.badHotlineRules(ev)
 	case TypePersonEnrolled:
 		// A re-enrolment (logs before requests) starts the person anew,
 		// as the vault's replay does; a log that runs requests enrols a
 		// name once.
-		if d, err := data[PersonEnrolled](ev); err == nil {
+		if d, err := ruleData[PersonEnrolled](r, ev); err == nil {
 			if r.requestsRun && r.persons[d.Name] != nil && finding == nil {
 				finding = r.broken(ev, "%s was enrolled again, as %s: a name the log enrolled (and one it removed) is never enrolled again", d.Name, d.Role)
 			}
@@ -369,7 +402,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" && finding == nil && r.requestsRun {
 			finding = r.broken(ev, "%s was recorded %s", ev.Type, why)
 		}
-		if d, err := data[PersonStatus](ev); err == nil {
+		if d, err := ruleData[PersonStatus](r, ev); err == nil {
 			if p := r.persons[d.Name]; p != nil {
 				switch ev.Type {
 				case TypePersonSuspended:
@@ -385,7 +418,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		}
 		return finding
 	case TypeCredentialReissued:
-		if d, err := data[CredentialReissued](ev); err == nil {
+		if d, err := ruleData[CredentialReissued](r, ev); err == nil {
 			r.endSessionsOf(d.Name, ev)
 			if p := r.persons[d.Name]; p != nil {
 				r.issueInvitation(p, invitationOf(d.Invitation, d.Expires, approved))
@@ -412,7 +445,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		}
 		return finding
 	case TypeIdentitySourceRetired:
-		if d, err := data[IdentitySourceRetired](ev); err == nil {
+		if d, err := ruleData[IdentitySourceRetired](r, ev); err == nil {
 			r.identity.retire(d.Source, ev.Seq)
 			r.endSessionsThrough(d.Source, ev)
 		}
@@ -427,7 +460,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		return r.report(ev, finding)
 	}
 	if ev.Type == TypeCaseOpened {
-		d, err := data[CaseOpened](ev)
+		d, err := ruleData[CaseOpened](r, ev)
 		if err != nil {
 			return nil
 		}
@@ -494,7 +527,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		if ev.Type == TypeCaseMemberAdded && r.requestsRun && finding == nil {
 			// Only investigators and analysts handle evidence
 			// (memberAddable), and only active ones are assigned.
-			if d, err := data[MemberAdded](ev); err == nil {
+			if d, err := ruleData[MemberAdded](r, ev); err == nil {
 				if !r.active(d.Person, RoleInvestigator) && !r.active(d.Person, RoleAnalyst) {
 					finding = r.broken(ev, "%s was assigned to case %s, but the log did not enroll them as an active investigator or analyst", d.Person, ev.Case)
 				}
@@ -510,6 +543,12 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		if why := r.cannotAct(ev, "an investigator or analyst", RoleInvestigator, RoleAnalyst); why != "" {
 			return r.broken(ev, "a vote on item %s's category was recorded %s", ev.Item, why)
 		}
+		if r.reportRules() {
+			// For one of the categories (Categories), as Classify takes.
+			if d, err := ruleData[ItemClassified](r, ev); err == nil && !slices.Contains(Categories, d.Category) {
+				return r.broken(ev, "a vote on item %s's category was recorded for %q, which is none of %s", ev.Item, d.Category, strings.Join(Categories, ", "))
+			}
+		}
 	case TypeDepositSkipped:
 		if why := r.cannotAct(ev, "an investigator or analyst", RoleInvestigator, RoleAnalyst); why != "" {
 			return r.broken(ev, "what a deposit to case %s skipped was stated %s", ev.Case, why)
@@ -522,7 +561,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
 			return r.broken(ev, "case %s's export policy was set %s", ev.Case, why)
 		}
-		if d, err := data[CasePolicySet](ev); err == nil {
+		if d, err := ruleData[CasePolicySet](r, ev); err == nil {
 			// As the vault reads it: only "none" drops the approval.
 			c.exportApproval = d.ExportApproval != ExportApprovalNone
 		}
@@ -531,15 +570,15 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 	case TypeItemDeposited:
 		r.deposited(ev.Item, ev.Case)
 	case TypeCaseMemberAdded:
-		if d, err := data[MemberAdded](ev); err == nil {
+		if d, err := ruleData[MemberAdded](r, ev); err == nil {
 			c.members[d.Person] = true
 		}
 	case TypeCaseMemberRemoved:
-		if d, err := data[MemberRemoved](ev); err == nil {
+		if d, err := ruleData[MemberRemoved](r, ev); err == nil {
 			delete(c.members, d.Person)
 		}
 	case TypeClassificationPolicySet:
-		if d, err := data[ClassificationPolicySet](ev); err == nil {
+		if d, err := ruleData[ClassificationPolicySet](r, ev); err == nil {
 			c.votes = d.Votes
 		}
 	case TypeCaseHoldPlaced:
@@ -552,7 +591,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 	case TypeCaseHoldLifted:
 		c.held = false
 	case TypeDestructionRequested:
-		if d, err := data[DestructionRequested](ev); err == nil {
+		if d, err := ruleData[DestructionRequested](r, ev); err == nil {
 			// A request recorded without an expiry (releases before
 			// 2026-12-02, which let one wait for ever) has none here.
 			exp, _ := time.Parse(time.RFC3339, d.Expires)
@@ -577,11 +616,11 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			}
 		}
 	case TypeDestructionRejected:
-		if d, err := data[DestructionRejected](ev); err == nil {
+		if d, err := ruleData[DestructionRejected](r, ev); err == nil {
 			delete(c.requests, d.Request)
 		}
 	case TypeDestructionApproved:
-		d, err := data[DestructionApproved](ev)
+		d, err := ruleData[DestructionApproved](r, ev)
 		if err != nil {
 			return nil
 		}

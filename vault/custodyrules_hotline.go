@@ -40,6 +40,36 @@ const (
 // reportRules: the rules of hotline_rules 2026-12-08 apply.
 func (r *CustodyRules) reportRules() bool { return r.hotlineRules >= "2026-12-08" }
 
+// hotlineRulesOf reads a server.started's hotline_rules (d), for
+// started: a date, YYYY-MM-DD; "" when absent. A value of another form
+// (which no vault writes) turns every rule on, and is a finding
+// (badHotlineRules).
+func hotlineRulesOf(d map[string]string) string {
+	v, ok := d[startedHotlineRules]
+	if !ok {
+		return ""
+	}
+	if _, err := time.Parse(time.DateOnly, v); err != nil {
+		return "9999-12-31"
+	}
+	return v
+}
+
+// badHotlineRules is the finding of a server.started whose
+// hotline_rules is not a date.
+func (r *CustodyRules) badHotlineRules(ev *events.Event) error {
+	d, err := data[map[string]string](ev)
+	if err != nil {
+		return nil
+	}
+	if v, ok := d[startedHotlineRules]; ok {
+		if _, err := time.Parse(time.DateOnly, v); err != nil {
+			return r.broken(ev, "server.started records hotline_rules %q, which is not a date (YYYY-MM-DD): every rule of hotline work applies from here", v)
+		}
+	}
+	return nil
+}
+
 // reportDecisionTypes are the events that record an analyst's decision
 // about a report.
 var reportDecisionTypes = map[string]string{
@@ -55,18 +85,36 @@ type ruleReport struct {
 	inCase   string
 	closed   bool
 	received time.Time
+	// urls are the report's URLs, as its report.received recorded them,
+	// each with its notice once one was sent (hotlineRules only).
+	urls map[string]*ruleNotice
+}
+
+// ruleNotice is what the rules keep of a URL's notice: when it was
+// first sent (stated, or the event's time; zero while none was), and
+// whether its acknowledgement and its removal were recorded.
+type ruleNotice struct {
+	sent, last            time.Time
+	acknowledged, removed bool
 }
 
 // reportFields are the members the rules read of a report event.
 type reportFields struct {
 	Report string `json:"report"`
 	At     string `json:"at"`
+	URL    string `json:"url"`
+}
+
+// receivedURLs are a report.received's URLs (report.forwarded's "urls"
+// is a count: the members are read type by type).
+type receivedURLs struct {
+	URLs []string `json:"urls"`
 }
 
 // report is the rule of a report event (finding: what earlier rules
 // found at it).
 func (r *CustodyRules) report(ev *events.Event, finding error) error {
-	d, err := data[reportFields](ev)
+	d, err := ruleData[reportFields](r, ev)
 	if err != nil {
 		return finding
 	}
@@ -85,7 +133,19 @@ func (r *CustodyRules) report(ev *events.Event, finding error) error {
 		if at, ok := stated(d.At); ok {
 			rp.received = at
 		}
+		if r.reportRules() {
+			if u, err := ruleData[receivedURLs](r, ev); err == nil {
+				rp.urls = make(map[string]*ruleNotice, len(u.URLs))
+				for _, u := range u.URLs {
+					rp.urls[strings.Clone(u)] = &ruleNotice{}
+				}
+			}
+		}
 		r.reports[strings.Clone(d.Report)] = rp
+		if r.reportRules() && ev.Actor.Role == RolePublic && d.At != "" && finding == nil {
+			// The public intake takes no time from the reporter.
+			return r.broken(ev, "report %s from the public intake was recorded as received at %s: the intake records the time it received it, never one stated", d.Report, d.At)
+		}
 		if why := r.statedTime(ev, d.At, time.Time{}); why != "" && finding == nil {
 			return r.broken(ev, "report %s was recorded as received %s", d.Report, why)
 		}
@@ -118,6 +178,9 @@ func (r *CustodyRules) report(ev *events.Event, finding error) error {
 			return r.broken(ev, "report %s was assessed into case %s after its destruction was approved (event %d)", d.Report, ev.Case, c.destroyed)
 		}
 	}
+	if r.reportRules() && rp.inCase == "" && ev.Type != TypeReportAssessing && ev.Case != "" {
+		return r.broken(ev, "report %s was %s as a report of case %s, but it is in no case", d.Report, what, ev.Case)
+	}
 	if r.reportRules() && rp.inCase != "" {
 		c := r.cases[rp.inCase]
 		switch {
@@ -133,6 +196,9 @@ func (r *CustodyRules) report(ev *events.Event, finding error) error {
 		if why := r.statedTime(ev, d.At, rp.received); why != "" {
 			return r.broken(ev, "report %s was %s %s", d.Report, what, why)
 		}
+		if f := r.noticeRule(ev, d, rp, what); f != nil {
+			return f
+		}
 	}
 	switch ev.Type {
 	case TypeReportAssessing:
@@ -145,6 +211,53 @@ func (r *CustodyRules) report(ev *events.Event, finding error) error {
 	return finding
 }
 
+// noticeRule is the rule of a notice and takedown event (hotlineRules):
+// a notice names one of the report's URLs; an acknowledgement or a
+// removal follows a notice of that URL, once each, and states no time
+// before the notice's first sending (to the second, as times are
+// stated). It notes what it allowed. (A report received before the
+// rules began has no URLs kept: its notices are not judged.)
+func (r *CustodyRules) noticeRule(ev *events.Event, d reportFields, rp *ruleReport, what string) error {
+	if rp.urls == nil {
+		return nil
+	}
+	switch ev.Type {
+	case TypeNoticeSent:
+		n := rp.urls[d.URL]
+		if n == nil {
+			return r.broken(ev, "report %s was noticed for %q, which it does not name", d.Report, d.URL)
+		}
+		at, ok := stated(d.At)
+		if !ok {
+			at = ev.Timestamp()
+		}
+		if !n.last.IsZero() && at.Before(n.last.Truncate(time.Second)) {
+			return r.broken(ev, "report %s was noticed again for %q with a stated time %s before its last notice (%s)", d.Report, d.URL, d.At, n.last.UTC().Format(time.RFC3339))
+		}
+		if n.sent.IsZero() {
+			n.sent = at
+		}
+		n.last = at
+	case TypeNoticeAcknowledged, TypeContentRemoved:
+		n := rp.urls[d.URL]
+		switch {
+		case n == nil || n.sent.IsZero():
+			return r.broken(ev, "report %s had its %s for %q, for which no notice was recorded", d.Report, what, d.URL)
+		case ev.Type == TypeNoticeAcknowledged && n.acknowledged, ev.Type == TypeContentRemoved && n.removed:
+			return r.broken(ev, "report %s had its %s for %q a second time", d.Report, what, d.URL)
+		}
+		if at, ok := stated(d.At); ok && at.Before(n.sent.Truncate(time.Second)) {
+			return r.broken(ev, "report %s had its %s for %q with a stated time %s before the notice was sent (%s)", d.Report, what, d.URL, d.At, n.sent.UTC().Format(time.RFC3339))
+		}
+		if ev.Type == TypeNoticeAcknowledged {
+			n.acknowledged = true
+		} else {
+			n.removed = true
+		}
+	}
+	return nil
+}
+
 // capturedFor is the rule of a deposit made for a report: from the start
 // that records hotline_rules, into the case the report is assessed in.
 func (r *CustodyRules) capturedFor(ev *events.Event) error {
@@ -152,7 +265,7 @@ func (r *CustodyRules) capturedFor(ev *events.Event) error {
 	if !r.reportRules() || !bytes.Contains(ev.Data, []byte(`"report"`)) {
 		return nil
 	}
-	d, err := data[reportFields](ev)
+	d, err := ruleData[reportFields](r, ev)
 	if err != nil || d.Report == "" {
 		return nil
 	}
@@ -161,6 +274,8 @@ func (r *CustodyRules) capturedFor(ev *events.Event) error {
 		return r.broken(ev, "item %s was deposited for report %s, which the log never received", ev.Item, d.Report)
 	case rp.inCase != ev.Case:
 		return r.broken(ev, "item %s was deposited into case %s for report %s, which is assessed into case %q", ev.Item, ev.Case, d.Report, rp.inCase)
+	case rp.closed:
+		return r.broken(ev, "item %s was deposited for report %s while it was closed", ev.Item, d.Report)
 	}
 	return nil
 }
@@ -214,15 +329,25 @@ type matchFields struct {
 	Override string `json:"override"`
 }
 
+// matchHold is an item whose deposit matched a known-illegal entry
+// (which), and the votes on it the rules allowed, by voter.
+type matchHold struct {
+	entry string
+	votes map[string]string
+}
+
 // knownMatch is the rule of a reveal (from hotline_rules 2026-12-08): an
 // item whose deposit matched a known-illegal hash-set entry (baseline or
-// national) is known material for good, unless votes clear it, which
-// takes not-illegal votes; until a not-illegal vote on it is recorded, a
-// view of it records the override that reveals it (why it was known),
-// as the vault asks for one. (It is the part of the vault's decision the
-// log shows alone: whether an item copies or looks like one held
-// illegal, or whether not-illegal votes cleared it, depends on more.)
-// Its memory is an entry an item that matched such an entry.
+// national) is known material for good unless votes clear it, as the
+// vault decides it (Classification.clearedByVotes): the counted votes
+// (of voters neither suspended nor removed) are all not-illegal, as many
+// as the case's policy asks, and at least two of their voters are
+// assigned to the item's case at that position. A view of it that is
+// not cleared so records the override that reveals it (why it was
+// known). (It is the part of the vault's decision the log shows alone:
+// whether an item copies or looks like one held illegal depends on the
+// votes of every other item and the sets in use then.) Its memory is an
+// entry an item that matched such an entry, with its votes.
 func (r *CustodyRules) knownMatch(ev *events.Event) error {
 	switch ev.Type {
 	case TypeItemDeposited:
@@ -230,36 +355,71 @@ func (r *CustodyRules) knownMatch(ev *events.Event) error {
 		if !bytes.Contains(ev.Data, []byte(`"matches"`)) {
 			return nil
 		}
-		d, err := data[matchFields](ev)
+		d, err := ruleData[matchFields](r, ev)
 		if err != nil {
 			return nil
 		}
 		for _, m := range d.Matches {
 			if m.Category == CategoryBaseline || m.Category == CategoryNational {
 				if r.heldByMatch == nil {
-					r.heldByMatch = map[string]string{}
+					r.heldByMatch = map[string]*matchHold{}
 				}
-				r.heldByMatch[strings.Clone(ev.Item)] = fmt.Sprintf("entry %d of hash set %s (%s)", m.Entry, m.Set, m.Category)
+				r.heldByMatch[strings.Clone(ev.Item)] = &matchHold{entry: fmt.Sprintf("entry %d of hash set %s (%s)", m.Entry, m.Set, m.Category)}
 				break
 			}
 		}
 	case TypeItemClassified:
-		if _, held := r.heldByMatch[ev.Item]; !held {
+		h := r.heldByMatch[ev.Item]
+		if h == nil {
 			return nil
 		}
-		if d, err := data[matchFields](ev); err == nil && d.Category == CategoryNotIllegal {
-			// Whether votes clear it depends on who else voted and who is
-			// assigned: the rule says nothing of it from here on.
-			delete(r.heldByMatch, ev.Item)
+		// Only a vote the rules allow counts: one that is a finding
+		// (by someone who may not vote there) changes nothing, even
+		// once an auditor accepts the finding.
+		dep, _ := r.itemCase(ev.Item)
+		c := r.cases[dep]
+		if dep != ev.Case || c == nil || c.destroyed != 0 || !c.members[ev.Actor.Person] || r.cannotAct(ev, "", RoleInvestigator, RoleAnalyst) != "" {
+			return nil
+		}
+		if d, err := ruleData[matchFields](r, ev); err == nil {
+			if h.votes == nil {
+				h.votes = map[string]string{}
+			}
+			h.votes[strings.Clone(ev.Actor.Person)] = strings.Clone(d.Category) // a later vote replaces the earlier
 		}
 	case TypeItemAccessed:
-		entry, held := r.heldByMatch[ev.Item]
-		if !held || !r.reportRules() {
+		h := r.heldByMatch[ev.Item]
+		if h == nil || !r.reportRules() || r.clearedByVotes(ev.Item, h) {
 			return nil
 		}
-		if d, err := data[matchFields](ev); err == nil && d.Override == "" {
-			return r.broken(ev, "item %s was sent to %s without the override that reveals known material: its deposit matched %s, and no vote since called it not illegal", ev.Item, ev.Actor.Person, entry)
+		if d, err := ruleData[matchFields](r, ev); err == nil && d.Override == "" {
+			return r.broken(ev, "item %s was sent to %s without the override that reveals known material: its deposit matched %s, and no votes cleared it (not-illegal, as many as the case asks, two of them by people of the case)", ev.Item, ev.Actor.Person, h.entry)
 		}
 	}
 	return nil
+}
+
+// clearedByVotes is Classification.clearedByVotes at the rules'
+// position for a matched item: its counted votes all not-illegal, at
+// least the case's policy of them, two of their voters assigned now.
+func (r *CustodyRules) clearedByVotes(item string, h *matchHold) bool {
+	dep, _ := r.itemCase(item)
+	c := r.cases[dep]
+	if c == nil {
+		return false
+	}
+	counted, clearers := 0, 0
+	for voter, category := range h.votes {
+		if p := r.persons[voter]; p == nil || p.suspended || p.removed {
+			continue // not counted, as the vault counts none of theirs
+		}
+		if category != CategoryNotIllegal {
+			return false // a dissent: nothing is settled
+		}
+		counted++
+		if c.members[voter] {
+			clearers++
+		}
+	}
+	return counted >= c.votesNeeded() && clearers >= minNotIllegalVoters
 }

@@ -26,7 +26,7 @@ func TestCustodyRulesOfReports(t *testing.T) {
 		item        string
 	}
 	ana, ana2, c1, c2 := "lim.sovann", "ry.chan", "keo.vanna", "chea.sopheap"
-	roles := map[string]string{ana: RoleAnalyst, ana2: RoleAnalyst, c1: RoleCustodian, c2: RoleCustodian, "custos": RoleSystem}
+	roles := map[string]string{ana: RoleAnalyst, ana2: RoleAnalyst, c1: RoleCustodian, c2: RoleCustodian, "custos": RoleSystem, "public": RolePublic}
 	started := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s", startedHotlineRules: hotlineRules}, "", 0, "-", ""}
 	before := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s"}, "", 0, "-", ""}
 	opened := step{TypeCaseOpened, ana, CaseOpened{Title: "t", Members: []string{ana}}, "", 0, "", ""}
@@ -75,6 +75,42 @@ func TestCustodyRulesOfReports(t *testing.T) {
 			notice(ana, "", base.Add(-time.Hour), "before the report was received"),
 			{TypeReportReceived, ana, ReportReceived{Report: "rp_2", Channel: "email", URLs: []string{"https://x.example/b"}, At: base.Add(time.Hour).Format(time.RFC3339)}, "received with a stated time", 0, "-", ""},
 		},
+		"data that does not read by the grammar": {
+			started, opened, received, assessed,
+			{TypeNoticeSent, ana, json.RawMessage(`{"report":"rp_1","url":"https://x.example/a","to":"h","via":"email","at":5}`), "does not read by the grammar", 2 * time.Minute, "", ""},
+			{TypeReportClosed, ana, json.RawMessage(`{"report":"rp_9","Report":"rp_1","reason":"duplicate"}`), "does not read by the grammar", 2 * time.Minute, "", ""},
+			{TypeReportClosed, ana, json.RawMessage(`{"report":"rp_1","report":"rp_9","reason":"duplicate"}`), "does not read by the grammar", 2 * time.Minute, "", ""},
+		},
+		"notice and takedown out of order": {
+			started, opened, received, assessed,
+			{TypeNoticeSent, ana, NoticeSent{Report: "rp_1", URL: "https://x.example/other", To: "h", Via: "email"}, "which it does not name", 2 * time.Minute, "", ""},
+			{TypeContentRemoved, ana, NoticeProgress{Report: "rp_1", URL: "https://x.example/a"}, "for which no notice was recorded", 2 * time.Minute, "", ""},
+			notice(ana, "", base.Add(time.Minute), ""),
+			{TypeNoticeAcknowledged, ana, NoticeProgress{Report: "rp_1", URL: "https://x.example/a", At: base.Add(30 * time.Second).Format(time.RFC3339)}, "before the notice was sent", 3 * time.Minute, "", ""},
+			{TypeNoticeAcknowledged, ana, NoticeProgress{Report: "rp_1", URL: "https://x.example/a"}, "", 3 * time.Minute, "", ""},
+			{TypeNoticeAcknowledged, ana, NoticeProgress{Report: "rp_1", URL: "https://x.example/a"}, "a second time", 3 * time.Minute, "", ""},
+			{TypeContentRemoved, ana, NoticeProgress{Report: "rp_1", URL: "https://x.example/a"}, "", 4 * time.Minute, "", ""},
+			{TypeContentRemoved, ana, NoticeProgress{Report: "rp_1", URL: "https://x.example/a"}, "a second time", 4 * time.Minute, "", ""},
+		},
+		"a capture for a closed report, a public report backdated, a notice sent again before the last": {
+			started, opened, received, assessed,
+			notice(ana, "", base.Add(time.Minute), ""),
+			{TypeNoticeSent, ana, NoticeSent{Report: "rp_1", URL: "https://x.example/a", To: "h2", Via: "iccam", At: base.Add(30 * time.Second).Format(time.RFC3339)}, "before its last notice", 3 * time.Minute, "", ""},
+			{TypeReportClosed, ana, ReportClosed{Report: "rp_1", Reason: "actioned"}, "", 4 * time.Minute, "", ""},
+			{TypeItemDeposited, ana, ItemDeposited{Name: "late.png", Report: "rp_1"}, "while it was closed", 5 * time.Minute, "", "it_0123456789abcdef01234569"},
+			{TypeReportReceived, "public", ReportReceived{Report: "rp_3", Channel: "web", URLs: []string{"https://x.example/p"}, At: base.Add(-time.Hour).Format(time.RFC3339)}, "from the public intake was recorded as received at", 0, "-", ""},
+		},
+		"a report in no case decided as a case's": {
+			started, opened, received,
+			{TypeReportClosed, ana, ReportClosed{Report: "rp_1", Reason: "duplicate"}, "but it is in no case", time.Minute, "", ""},
+			{TypeReportClosed, ana, ReportClosed{Report: "rp_1", Reason: "duplicate"}, "", time.Minute, "-", ""},
+		},
+		"a vote for no category, and a start's hotline_rules that is no date": {
+			started, opened,
+			{TypeItemDeposited, ana, ItemDeposited{Name: "c.png"}, "", 0, "", "it_0123456789abcdef01234567"},
+			{TypeItemClassified, ana, ItemClassified{Category: "banana"}, "which is none of baseline, national, not-illegal", 0, "", "it_0123456789abcdef01234567"},
+			{TypeServerStarted, "custos", map[string]string{"sealer": "s", startedHotlineRules: "yes"}, "not a date", 0, "-", ""},
+		},
 		"a closed report changed, a report reopened that was open": {
 			started, opened, received, assessed,
 			{TypeReportClosed, ana, ReportClosed{Report: "rp_1", Reason: "duplicate"}, "", 3 * time.Minute, "", ""},
@@ -107,7 +143,7 @@ func TestCustodyRulesOfReports(t *testing.T) {
 // before that start, asks none.
 func TestCustodyRulesOfReveals(t *testing.T) {
 	inv, ana := "sok.dara", "lim.sovann"
-	roles := map[string]string{inv: RoleInvestigator, ana: RoleAnalyst, "custos": RoleSystem}
+	roles := map[string]string{inv: RoleInvestigator, ana: RoleAnalyst, "keo.vanna": RoleCustodian, "custos": RoleSystem}
 	matched := func(item, category string) *events.Event {
 		b, _ := json.Marshal(ItemDeposited{Name: "a.jpg", Matches: []HashSetMatch{{Set: "caid", Entry: 4, Algorithm: "sha256", Category: category}}})
 		return &events.Event{Type: TypeItemDeposited, Case: "CASE-1", Item: item, Actor: events.Actor{Person: inv, Role: RoleInvestigator}, Data: b}
@@ -119,6 +155,12 @@ func TestCustodyRulesOfReveals(t *testing.T) {
 	vote := func(item, category string) *events.Event {
 		b, _ := json.Marshal(ItemClassified{Category: category})
 		return &events.Event{Type: TypeItemClassified, Case: "CASE-1", Item: item, Actor: events.Actor{Person: ana, Role: RoleAnalyst}, Data: b}
+	}
+	raw := func(ev *events.Event, data string) *events.Event { ev.Data = json.RawMessage(data); return ev }
+	voteBy := func(person, role, item, category string) *events.Event {
+		ev := vote(item, category)
+		ev.Actor = events.Actor{Person: person, Role: role}
+		return ev
 	}
 	start := func(rules string) *events.Event {
 		d := map[string]string{"sealer": "s"}
@@ -145,7 +187,29 @@ func TestCustodyRulesOfReveals(t *testing.T) {
 			{vote(a, CategoryBaseline), ""},
 			{view(a, ""), "without the override"},
 			{vote(a, CategoryNotIllegal), ""},
+			// One person's not-illegal vote does not clear known
+			// material; a second person's of the case does; a vote
+			// changed back holds it again.
+			{view(a, ""), "no votes cleared it"},
+			{voteBy(inv, RoleInvestigator, a, CategoryNotIllegal), ""},
 			{view(a, ""), ""},
+			{vote(a, CategoryBaseline), ""},
+			{view(a, ""), "no votes cleared it"},
+		},
+		"a vote that is itself a finding lifts nothing": {
+			{start(hotlineRules), ""},
+			{&events.Event{Type: TypeCaseOpened, Case: "CASE-1", Actor: events.Actor{Person: inv, Role: RoleInvestigator}, Data: opened}, ""},
+			{matched(a, CategoryBaseline), ""},
+			{&events.Event{Type: TypeItemClassified, Case: "CASE-1", Item: a, Actor: events.Actor{Person: "keo.vanna", Role: RoleCustodian}, Data: json.RawMessage(`{"category":"not-illegal"}`)}, "only an investigator or analyst does it"},
+			{view(a, ""), "without the override"},
+		},
+		"an override in a member of another case, or given twice": {
+			{start(hotlineRules), ""},
+			{&events.Event{Type: TypeCaseOpened, Case: "CASE-1", Actor: events.Actor{Person: inv, Role: RoleInvestigator}, Data: opened}, ""},
+			{matched(b, CategoryBaseline), ""},
+			{raw(view(b, ""), `{"purpose":"p","access":"copy","Override":"x"}`), "does not read by the grammar"},
+			{raw(view(b, ""), `{"purpose":"p","access":"copy","override":"","override":"x"}`), "does not read by the grammar"},
+			{raw(view(b, ""), `{"purpose":"p","access":"copy","override":"x","override":""}`), "does not read by the grammar"},
 		},
 		"a log from before hotline_rules": {
 			{start(""), ""},

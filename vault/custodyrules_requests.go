@@ -163,7 +163,7 @@ func (r *CustodyRules) started(ev *events.Event) {
 	if d[startedIDTokens] == "recorded" {
 		r.idTokens = true // for good
 	}
-	if v := d[startedHotlineRules]; v > r.hotlineRules {
+	if v := hotlineRulesOf(d); v > r.hotlineRules {
 		r.hotlineRules = v // for good, as below: the newest a start recorded
 	}
 	if d[startedClassificationLowering] == "request" {
@@ -179,7 +179,7 @@ func (r *CustodyRules) started(ev *events.Event) {
 // sourceAccepted notes the source an identity.source.accepted accepts
 // (Check reads the decision first).
 func (r *CustodyRules) sourceAccepted(ev *events.Event) {
-	if d, err := data[IdentitySourceAccepted](ev); err == nil {
+	if d, err := ruleData[IdentitySourceAccepted](r, ev); err == nil {
 		r.identity.accept(d.Source, ev.Seq)
 	}
 }
@@ -188,7 +188,7 @@ func (r *CustodyRules) sourceAccepted(ev *events.Event) {
 // receipt.key.set registers, and the recipient (Check reads the decision
 // first).
 func (r *CustodyRules) registered(ev *events.Event) {
-	d, err := data[decisionData](ev)
+	d, err := ruleData[decisionData](r, ev)
 	if err != nil {
 		return
 	}
@@ -227,7 +227,7 @@ func (r *CustodyRules) request(ev *events.Event) error {
 	if ev.Type == TypeRequestOpened {
 		return r.opened(ev)
 	}
-	d, err := data[RequestDecided](ev)
+	d, err := ruleData[RequestDecided](r, ev)
 	if err != nil {
 		return nil
 	}
@@ -294,7 +294,7 @@ func (r *CustodyRules) request(ev *events.Event) error {
 // no longer than the request TTL its start recorded.
 func (r *CustodyRules) opened(ev *events.Event) error {
 	r.requestsRun = true
-	d, err := data[RequestOpened](ev)
+	d, err := ruleData[RequestOpened](r, ev)
 	if err != nil {
 		return nil
 	}
@@ -397,7 +397,7 @@ func (r *CustodyRules) decision(ev *events.Event, approved *ruleApproval) error 
 	if kind == "" {
 		return nil
 	}
-	d, err := data[decisionData](ev)
+	d, err := ruleData[decisionData](r, ev)
 	if err != nil {
 		return nil
 	}
@@ -611,7 +611,7 @@ func (r *CustodyRules) sealing(ev *events.Event, c *ruleCase) error {
 	if ev.Actor.Role == RoleInvestigator && !c.members[ev.Actor.Person] {
 		return r.broken(ev, "a package of case %s was sealed by %s, an investigator not assigned to it", ev.Case, ev.Actor.Person)
 	}
-	d, err := data[PackageSealing](ev)
+	d, err := ruleData[PackageSealing](r, ev)
 	if err != nil {
 		return nil
 	}

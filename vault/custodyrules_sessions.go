@@ -52,7 +52,7 @@ func (r *CustodyRules) session(ev *events.Event) error {
 	case TypeSessionOpened:
 		return r.sessionOpened(ev, ev.Timestamp())
 	case TypeSessionEnded:
-		if d, err := data[SessionEnded](ev); err == nil {
+		if d, err := ruleData[SessionEnded](r, ev); err == nil {
 			r.endSession(d.Session, ev.Timestamp())
 		}
 		return nil
@@ -106,7 +106,7 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 	d, ok := sessionOpenedData(ev.Data)
 	if !ok {
 		var err error
-		if d, err = data[SessionOpened](ev); err != nil {
+		if d, err = ruleData[SessionOpened](r, ev); err != nil {
 			return nil
 		}
 	}
@@ -321,7 +321,7 @@ func (r *CustodyRules) endSessionsThrough(src string, ev *events.Event) {
 // retirement voids it: one half went to whoever held that source's
 // session or certificate).
 func (r *CustodyRules) redeemed(ev *events.Event) error {
-	d, err := data[CredentialIssued](ev)
+	d, err := ruleData[CredentialIssued](r, ev)
 	if err != nil {
 		return nil // the vault's replay refuses it
 	}

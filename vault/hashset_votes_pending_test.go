@@ -82,6 +82,7 @@ func TestOtherMeanings(t *testing.T) {
 		{map[string]int{CategoryBaseline: 9, CategoryNotIllegal: 1}, CategoryBaseline, "not-illegal 1, baseline 9"},
 		{map[string]int{CategoryNational: 2}, CategoryBaseline, "national 2"},
 		{map[string]int{CategoryBaseline: 1, "none": 3}, "", "baseline 1, none 3"},
+		{map[string]int{"none": 3}, "", ""}, // a set without a category whose entries name none: nothing to warn of
 	} {
 		if got := OtherMeanings(c.counts, c.category); got != c.want {
 			t.Errorf("OtherMeanings(%v, %q) = %q, want %q", c.counts, c.category, got, c.want)

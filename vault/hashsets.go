@@ -368,6 +368,9 @@ func entryCategory(m hashset.Match, setCategory string) string {
 // entry means the set's category, or the counts are not known (a
 // request or an import recorded before they were counted).
 func OtherMeanings(counts map[string]int, setCategory string) string {
+	if setCategory == "" {
+		setCategory = "none" // what an entry naming no category means then
+	}
 	if len(counts) == 0 || len(counts) == 1 && counts[setCategory] > 0 {
 		return ""
 	}

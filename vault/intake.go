@@ -564,6 +564,12 @@ func (v *Vault) reportCheck(id, caseID string, pre func(r Report, ok bool) error
 			return sequencer.ErrNotYet
 		}
 		r, ok := v.state.getReport(id)
+		// An assessment names the case it moves the report into; the
+		// case it leaves is decided on too (who is assigned to it, and
+		// whether its destruction was approved), at its position.
+		if ok && r.Case != "" && r.Case != caseID && dependsOn(ahead, r.Case) {
+			return sequencer.ErrNotYet
+		}
 		return pre(r, ok)
 	}
 }
@@ -1172,8 +1178,9 @@ func addressBarURL(s string) string {
 // sameURLForm is the form of a reported URL SameURL compares.
 func sameURLForm(s string) string {
 	s = strings.TrimSpace(s)
+	scheme := ""
 	if i := strings.Index(s, "://"); i >= 0 {
-		s = s[i+3:]
+		scheme, s = s[:i], s[i+3:]
 	}
 	if i := strings.IndexByte(s, '#'); i >= 0 {
 		s = s[:i]
@@ -1187,7 +1194,11 @@ func sameURLForm(s string) string {
 		host = host[i+1:]
 	}
 	host = strings.ToLower(host)
-	for _, port := range []string{":80", ":443"} {
+	ports := []string{":80", ":443"}
+	if strings.EqualFold(scheme, "ftp") {
+		ports = append(ports, ":21") // as addressBarURL leaves it out
+	}
+	for _, port := range ports {
 		if h, ok := strings.CutSuffix(host, port); ok && !strings.HasSuffix(h, ":") {
 			host = h
 			break

@@ -28,6 +28,12 @@ func TestReportedURLsAreRecordedAsTheAddressBarWritesThem(t *testing.T) {
 			t.Errorf("%q as recorded fails the check: %v", typed, err)
 		}
 	}
+	// Whatever it leaves out, lookups still find it by.
+	for typed := range map[string]bool{"ftp://FILES.example:21/x": true, "HTTPS://Host.example:443/a": true, "http://host.example:80/a": true} {
+		if !SameURL(typed, addressBarURL(typed)) {
+			t.Errorf("%q and its recorded form %q are not the same URL to lookups", typed, addressBarURL(typed))
+		}
+	}
 	h := newHotline(t)
 	rp, err := h.v.RecordReport(h.ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"HTTPS://www.IMGSHARE.example.com:443/g/7781/"}})
 	if err != nil {

@@ -62,17 +62,7 @@ func TestHotlineGuide(t *testing.T) {
 	}
 	mustSymlink(t, s.data, filepath.Join(checkout, ".run", "data"))
 	tmp, results := t.TempDir(), filepath.Join(t.TempDir(), "results")
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		switch {
-		case strings.HasPrefix(name, "CUSTOS_"), strings.HasPrefix(name, "XDG_"), strings.HasPrefix(name, "BASH_FUNC_"),
-			name == "HOME", name == "TMPDIR", name == "DEV", name == "CDPATH", name == "ENV", name == "BASH_ENV":
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "HOME="+t.TempDir(), "TMPDIR="+tmp, "GUIDE_TEST_RESULTS="+results)
+	env := pastingEnv("HOME="+t.TempDir(), "TMPDIR="+tmp, "GUIDE_TEST_RESULTS="+results)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-c", script.String())

@@ -158,17 +158,7 @@ func TestREADME(t *testing.T) {
   for p in custos custos-verify age age-keygen; do echo "$p=$(command -v "$p")"; done
 } > "$README_TEST_RESULTS"
 `)
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		switch {
-		case strings.HasPrefix(name, "CUSTOS_"), strings.HasPrefix(name, "XDG_"), strings.HasPrefix(name, "BASH_FUNC_"),
-			name == "HOME", name == "TMPDIR", name == "DEV", name == "CDPATH", name == "ENV", name == "BASH_ENV":
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "HOME="+home, "TMPDIR="+tmp, "README_TEST_RESULTS="+results)
+	env := pastingEnv("HOME="+home, "TMPDIR="+tmp, "README_TEST_RESULTS="+results)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -267,6 +257,24 @@ func TestREADME(t *testing.T) {
 	if !strings.Contains(members.stdout, `"dara"`) {
 		t.Errorf("dara is not a member of the case: %s", members.stdout)
 	}
+}
+
+// pastingEnv is the environment of a shell a new user pastes blocks
+// into: this process's, without what would sign them in, point them
+// elsewhere or run code before the blocks (CUSTOS_*, XDG_*, HOME,
+// TMPDIR, DEV, CDPATH, ENV, BASH_ENV, exported functions), with extra.
+func pastingEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(name, "CUSTOS_"), strings.HasPrefix(name, "XDG_"), strings.HasPrefix(name, "BASH_FUNC_"),
+			name == "HOME", name == "TMPDIR", name == "DEV", name == "CDPATH", name == "ENV", name == "BASH_ENV":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
 }
 
 func mustSymlink(t *testing.T, target, link string) {
