@@ -644,19 +644,22 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			return r.broken(ev, "case %s's destruction was approved on request %s, but its requester %s is no longer an active custodian", ev.Case, d.Request, dr.by)
 		}
 		c.destroyed, c.requests = ev.Seq, map[string]*ruleDestruction{}
-	case TypeItemAccessed:
-		switch {
-		case c.destroyed != 0:
-			return r.broken(ev, "item %s was viewed after the destruction of its case %s was approved (event %d)", ev.Item, ev.Case, c.destroyed)
-		case !c.members[ev.Actor.Person]:
-			return r.broken(ev, "item %s was viewed by %s, who was not assigned to case %s at that position", ev.Item, ev.Actor.Person, ev.Case)
+	case TypeItemAccessed, TypeItemClassified:
+		// A view and a vote alike: by a member, of a case not destroyed
+		// (the words built only for a finding: views are most of a log).
+		what := func() (string, string) {
+			if ev.Type == TypeItemClassified {
+				return "a vote on item " + ev.Item + "'s category was recorded", ": only the case's investigators and analysts vote"
+			}
+			return "item " + ev.Item + " was viewed", ""
 		}
-	case TypeItemClassified:
 		switch {
 		case c.destroyed != 0:
-			return r.broken(ev, "a vote on item %s's category was recorded after the destruction of its case %s was approved (event %d)", ev.Item, ev.Case, c.destroyed)
+			act, _ := what()
+			return r.broken(ev, "%s after the destruction of its case %s was approved (event %d)", act, ev.Case, c.destroyed)
 		case !c.members[ev.Actor.Person]:
-			return r.broken(ev, "a vote on item %s's category was recorded by %s, who was not assigned to case %s at that position: only the case's investigators and analysts vote", ev.Item, ev.Actor.Person, ev.Case)
+			act, only := what()
+			return r.broken(ev, "%s by %s, who was not assigned to case %s at that position%s", act, ev.Actor.Person, ev.Case, only)
 		}
 	case TypeDepositSkipped:
 		// The depositor's statement, as a deposit: by a member, of a

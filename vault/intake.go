@@ -1145,6 +1145,10 @@ func (v *Vault) reportURL(id, u string) (string, error) {
 // /A from /a.
 func SameURL(a, b string) bool { return sameURLForm(a) == sameURLForm(b) }
 
+// defaultPorts are the ports a reported URL's scheme implies, as a
+// browser leaves them out (addressBarURL, sameURLForm).
+var defaultPorts = map[string]string{"http": ":80", "https": ":443", "ftp": ":21"}
+
 // addressBarURL is a checked reported URL (checkReportedURL) as a
 // browser's address bar writes it and the report records it: the scheme
 // and host in lower case, the scheme's default port (80, 443, 21) left
@@ -1167,7 +1171,7 @@ func addressBarURL(s string) string {
 		userinfo, hostport = authority[:i+1], authority[i+1:]
 	}
 	hostport = strings.ToLower(hostport)
-	if def := map[string]string{"http": ":80", "https": ":443", "ftp": ":21"}[scheme]; def != "" {
+	if def := defaultPorts[scheme]; def != "" {
 		if h, ok := strings.CutSuffix(hostport, def); ok && h != "" && !strings.HasSuffix(h, ":") {
 			hostport = h
 		}
@@ -1194,9 +1198,12 @@ func sameURLForm(s string) string {
 		host = host[i+1:]
 	}
 	host = strings.ToLower(host)
-	ports := []string{":80", ":443"}
-	if strings.EqualFold(scheme, "ftp") {
-		ports = append(ports, ":21") // as addressBarURL leaves it out
+	// The scheme is set aside, and with it whichever web port it
+	// implies; and the port of its own scheme (ftp's), which
+	// addressBarURL leaves out alike.
+	ports := []string{defaultPorts["http"], defaultPorts["https"]}
+	if p := defaultPorts[strings.ToLower(scheme)]; !slices.Contains(ports, p) && p != "" {
+		ports = append(ports, p)
 	}
 	for _, port := range ports {
 		if h, ok := strings.CutSuffix(host, port); ok && !strings.HasSuffix(h, ":") {

@@ -55,12 +55,7 @@ func TestHotlineGuide(t *testing.T) {
 	script.WriteString("echo \"scratch=$PWD\" > \"$GUIDE_TEST_RESULTS\"\necho \"report=$report\" >> \"$GUIDE_TEST_RESULTS\"\n")
 
 	s := newServer(t)
-	checkout := t.TempDir()
-	mustSymlink(t, binDir, filepath.Join(checkout, "bin"))
-	if err := os.Mkdir(filepath.Join(checkout, ".run"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	mustSymlink(t, s.data, filepath.Join(checkout, ".run", "data"))
+	checkout := madeRunCheckout(t, s)
 	tmp, results := t.TempDir(), filepath.Join(t.TempDir(), "results")
 	env := pastingEnv("HOME="+t.TempDir(), "TMPDIR="+tmp, "GUIDE_TEST_RESULTS="+results)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -136,12 +136,7 @@ func TestREADME(t *testing.T) {
 
 	// A checkout as `make run` leaves it, a home with the age tools where
 	// `make tools` installs them, and a TMPDIR for the scratch folder.
-	checkout := t.TempDir()
-	mustSymlink(t, binDir, filepath.Join(checkout, "bin"))
-	if err := os.Mkdir(filepath.Join(checkout, ".run"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	mustSymlink(t, s.data, filepath.Join(checkout, ".run", "data"))
+	checkout := madeRunCheckout(t, s)
 	home := t.TempDir()
 	tools := filepath.Join(home, ".cache", "custos", "tools", "bin")
 	if err := os.MkdirAll(tools, 0o700); err != nil {
@@ -275,6 +270,20 @@ func pastingEnv(extra ...string) []string {
 		env = append(env, kv)
 	}
 	return append(env, extra...)
+}
+
+// madeRunCheckout is a checkout as `make run` leaves it, for blocks a
+// new user pastes there: bin/ (the test's binaries) and .run/data (the
+// development server s's data folder), nothing else.
+func madeRunCheckout(t *testing.T, s *server) string {
+	t.Helper()
+	checkout := t.TempDir()
+	mustSymlink(t, binDir, filepath.Join(checkout, "bin"))
+	if err := os.Mkdir(filepath.Join(checkout, ".run"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	mustSymlink(t, s.data, filepath.Join(checkout, ".run", "data"))
+	return checkout
 }
 
 func mustSymlink(t *testing.T, target, link string) {
