@@ -385,8 +385,38 @@ func readsReports(role string) bool {
 // TypedURL; "was this reported before?"), for analysts, custodians and
 // auditors.
 func (v *Vault) Reports(ctx context.Context, who Principal, status string, urls ...string) ([]ReportView, error) {
+	return v.ListReports(ctx, who, ReportFilter{Status: status, URLs: urls})
+}
+
+// ReportFilter chooses the reports ListReports answers: of one status
+// (received, assessing, actioned, closed, or open: all but closed; ""
+// for any), naming each of URLs (as Reports finds them), and assessed
+// into Case as it stands ("" for any).
+type ReportFilter struct {
+	Status string
+	URLs   []string
+	Case   string
+}
+
+// ListReports is Reports with a filter: oldest first, for analysts,
+// custodians and auditors. A case's reports are its analysts' (custodians'
+// and auditors' too) to list: an unknown case, or one an analyst is not
+// assigned to, is refused alike (ErrNotFound, recorded), as case show
+// refuses it; a report is listed under the case its reader is shown
+// (reportView), so that the filter tells no more than the list does.
+func (v *Vault) ListReports(ctx context.Context, who Principal, f ReportFilter) ([]ReportView, error) {
+	status, urls := f.Status, f.URLs
 	if !readsReports(who.Role) {
 		return nil, v.refuse(ctx, who, "report.list", "", "only analysts, custodians and auditors read reports", ErrForbidden)
+	}
+	if f.Case != "" {
+		if err := checkCaseID(f.Case); err != nil {
+			return nil, err
+		}
+		if c, ok := v.state.getCase(f.Case); !ok || who.Role == RoleAnalyst && !assigned(who, c) {
+			return nil, v.refuseUnseen(ctx, who, "report.list", "case", f.Case, ok, "not assigned to the case",
+				"only the case's analysts, custodians and auditors list the reports assessed into a case; "+assignsPeople)
+		}
 	}
 	if status != "" && !slices.Contains([]string{StatusReceived, StatusAssessing, StatusActioned, StatusClosed, "open"}, status) {
 		return nil, badInput("status %q: use received, assessing, actioned, closed or open", truncate(status))
@@ -412,7 +442,11 @@ func (v *Vault) Reports(ctx context.Context, who Principal, status string, urls 
 		return true
 	}
 	out := []ReportView{}
-	for _, r := range v.state.allReports() {
+	all := v.state.allReports
+	if f.Case != "" {
+		all = func() []Report { return v.state.reportsInCase(f.Case) }
+	}
+	for _, r := range all() {
 		// The status shown (reportView) is the report's own, or
 		// assessing for an actioned one whose case is withheld: a report
 		// whose status cannot be shown as the one asked for is not
@@ -423,6 +457,9 @@ func (v *Vault) Reports(ctx context.Context, who Principal, status string, urls 
 		// By the status the reader is shown (reportView), so that a
 		// filter tells no more than the list does.
 		rv := v.reportView(ctx, r, who, false)
+		if rv.Case != f.Case && f.Case != "" {
+			continue
+		}
 		if status == "" || rv.Status == status || status == "open" && rv.Status != StatusClosed {
 			out = append(out, rv)
 		}

@@ -76,6 +76,23 @@ type CaseDetail struct {
 	// under which order and why, who approved it and when, and whether
 	// its keys are gone yet, as the log's events record them.
 	Destruction *DestructionView `json:"destruction,omitempty"`
+	// Reports are the reports assessed into the case as it stands, in
+	// the order they were entered, to those who read reports (the case's
+	// analysts, custodians and auditors; absent for anyone else, and
+	// while there are none). A report moved to another case since is
+	// that case's; its history keeps the move.
+	Reports []CaseReport `json:"reports,omitempty"`
+}
+
+// CaseReport is a report as a case's page lists it: its number, its
+// status as its reader is shown it, when it was received, how many URLs
+// it names and the first of them.
+type CaseReport struct {
+	Report     string    `json:"report"`
+	Status     string    `json:"status"`
+	ReceivedAt time.Time `json:"received_at"`
+	URLs       int       `json:"urls"`
+	FirstURL   string    `json:"first_url"`
 }
 
 // DestructionView is a case's destruction as its events record it:
@@ -307,6 +324,19 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 				}
 				d.VoidDestructions = append(d.VoidDestructions, VoidDestruction{Request: r.Request, By: r.By, At: r.At, Order: r.Order, Why: why})
 			}
+		}
+	}
+	if readsReports(who.Role) {
+		rs, err := v.ListReports(ctx, who, ReportFilter{Case: caseID})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			first := ""
+			if len(r.URLs) > 0 {
+				first = r.URLs[0]
+			}
+			d.Reports = append(d.Reports, CaseReport{Report: r.Report, Status: r.Status, ReceivedAt: r.ReceivedAt, URLs: len(r.URLs), FirstURL: first})
 		}
 	}
 	ids, err := v.state.caseItems(caseID)

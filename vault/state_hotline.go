@@ -654,6 +654,20 @@ func (s *State) allReports() []Report {
 	return out
 }
 
+// reportsInCase are the reports assessed into caseID as it stands, in
+// the order they were entered.
+func (s *State) reportsInCase(caseID string) []Report {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Report
+	for _, id := range s.hot.reportOrder {
+		if r := s.hot.reports[id]; r.Case == caseID {
+			out = append(out, r.clone())
+		}
+	}
+	return out
+}
+
 func (s *State) votesOf(item string) []Vote {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

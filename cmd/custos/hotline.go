@@ -112,6 +112,7 @@ func runReportList(args []string, stdout io.Writer) error {
 	fs := newFlags("report list")
 	status := fs.String("status", "", "only reports of this status: received, assessing, actioned, closed, or open (all but closed)")
 	u := fs.String("url", "", "only reports naming this URL (scheme, www. and a final / set aside): was it reported before?")
+	caseID := fs.String("case", "", "only the reports assessed into this case (its analysts, custodians and auditors)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -131,6 +132,9 @@ func runReportList(args []string, stdout io.Writer) error {
 	}
 	if *u != "" {
 		q.Set("url", *u)
+	}
+	if *caseID != "" {
+		q.Set("case", *caseID)
 	}
 	if err := c.call("GET", "/v1/reports", q, nil, &out); err != nil {
 		return err

@@ -163,6 +163,14 @@ func runCaseShow(args []string, stdout io.Writer) error {
 	for _, r := range d.VoidDestructions {
 		lines = append(lines, fmt.Sprintf("destruction request %s by %s at %s under order %s can no longer be approved: %s", r.Request, r.By, when(r.At), safeText(r.Order), safeText(r.Why)))
 	}
+	// To those who read reports: the reports assessed into the case.
+	for _, r := range d.Reports {
+		more := ""
+		if r.URLs > 1 {
+			more = fmt.Sprintf(" and %d more", r.URLs-1)
+		}
+		lines = append(lines, fmt.Sprintf("report:     %s, %s, received %s: %s%s", r.Report, r.Status, when(r.ReceivedAt), cut(r.FirstURL, 80), more))
+	}
 	return printResult(stdout, *asJSON, d, strings.Join(lines, "\n"))
 }
 

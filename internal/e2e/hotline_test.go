@@ -268,6 +268,14 @@ func TestHotlineEndToEnd(t *testing.T) {
 	if l := s.ok("analyst", work, "report", "list", "--url", "abuse-host.example/v.mp4", "--json").json(t); len(l["reports"].([]any)) != 1 {
 		t.Fatalf("report list --url: %v", l)
 	}
+	// The case's reports, from the case and from the list.
+	if l := s.ok("analyst", work, "report", "list", "--case", "HL-2026-1").stdout; !strings.Contains(l, rep) || !strings.Contains(l, "actioned") {
+		t.Fatalf("report list --case:\n%s", l)
+	}
+	if shown := s.ok("auditor", work, "case", "show", "HL-2026-1").stdout; !strings.Contains(shown, "report:     "+rep+", actioned, received ") {
+		t.Fatalf("case show does not list the case's report:\n%s", shown)
+	}
+	s.refused("analyst", work, "no such case", "report", "list", "--case", "HL-2026-404")
 	s.ok("analyst", work, "report", "removed", rep, "--url", u, "--note", "404 since 10:02")
 	shown := s.ok("analyst", work, "report", "show", rep).stdout
 	if !strings.Contains(shown, "removed at") || !strings.Contains(shown, "actioned") {

@@ -147,7 +147,8 @@ func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, who vault
 }
 
 func (h *Handler) listReports(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	list, err := h.v.Reports(r.Context(), who, r.URL.Query().Get("status"), r.URL.Query().Get("url"))
+	q := r.URL.Query()
+	list, err := h.v.ListReports(r.Context(), who, vault.ReportFilter{Status: q.Get("status"), URLs: []string{q.Get("url")}, Case: q.Get("case")})
 	if err != nil {
 		return err
 	}

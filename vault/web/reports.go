@@ -19,10 +19,12 @@ func init() {
 // closed ones included, newest first, filtered by status, by a URL it
 // names (was it reported before?) and by its receipt number.
 type reportsData struct {
-	Reports  []vault.ReportView
-	Status   string
-	URL      string
-	Number   string
+	Reports []vault.ReportView
+	Status  string
+	URL     string
+	Number  string
+	// Case keeps the reports assessed into one case (from its page).
+	Case     string
 	Statuses []string
 	Page     int
 	Pages    int
@@ -35,16 +37,18 @@ type reportsData struct {
 // reportStatuses are the list's status filters ("" is every report).
 var reportStatuses = []string{"", "open", vault.StatusReceived, vault.StatusAssessing, vault.StatusActioned, vault.StatusClosed}
 
-// reportList answers GET /app/reports?status=&url=&number=&page=, 50 a
-// page (analysts, custodians, auditors: the vault refuses anyone else).
+// reportList answers GET /app/reports?status=&url=&number=&case=&page=,
+// 50 a page (analysts, custodians, auditors: the vault refuses anyone
+// else, and a case's reports to anyone but its analysts, custodians and
+// auditors).
 func (h *Handler) reportList(w http.ResponseWriter, r *http.Request, s *session) error {
 	q := r.URL.Query()
-	d := reportsData{Status: q.Get("status"), URL: strings.TrimSpace(q.Get("url")), Number: strings.TrimSpace(q.Get("number")), Statuses: reportStatuses}
+	d := reportsData{Status: q.Get("status"), URL: strings.TrimSpace(q.Get("url")), Number: strings.TrimSpace(q.Get("number")), Case: strings.TrimSpace(q.Get("case")), Statuses: reportStatuses}
 	var urls []string
 	if d.URL != "" {
 		urls = append(urls, d.URL)
 	}
-	all, err := h.v.Reports(r.Context(), s.who, d.Status, urls...)
+	all, err := h.v.ListReports(r.Context(), s.who, vault.ReportFilter{Status: d.Status, URLs: urls, Case: d.Case})
 	if err != nil {
 		return err
 	}
@@ -67,7 +71,7 @@ func (h *Handler) reportList(w http.ResponseWriter, r *http.Request, s *session)
 	d.From, d.To = from+1, from+len(d.Reports)
 	link := func(page int) string {
 		v := url.Values{"page": {strconv.Itoa(page)}}
-		for k, val := range map[string]string{"status": d.Status, "url": d.URL, "number": d.Number} {
+		for k, val := range map[string]string{"status": d.Status, "url": d.URL, "number": d.Number, "case": d.Case} {
 			if val != "" {
 				v.Set(k, val)
 			}

@@ -1433,6 +1433,49 @@ func TestReportsListFindsClosedAndRepeatedReports(t *testing.T) {
 	rv.signIn("inv").get("/app/reports").status(t, "the reports list as an investigator", http.StatusForbidden)
 }
 
+// TestCasePageListsItsReports: a case's page lists the reports assessed
+// into it, each linked, to its analysts and to auditors; the reports list
+// keeps a case's alone (?case=); an investigator of the case is shown
+// none, and the reports list refuses them a case's reports.
+func TestCasePageListsItsReports(t *testing.T) {
+	rv := newRolesVault(t)
+	ctx := context.Background()
+	ana := vault.Principal{Name: "ana", Role: vault.RoleAnalyst}
+	if err := rv.v.OpenCase(ctx, ana, "HL-7", "hotline reports"); err != nil {
+		t.Fatal(err)
+	}
+	req, err := rv.v.AddMember(ctx, vault.Principal{Name: "cust", Role: vault.RoleCustodian}, "HL-7", "inv", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rv.v.Approve(ctx, vault.Principal{Name: "cust2", Role: vault.RoleCustodian}, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	report := func(u string) string {
+		id, err := rv.v.RecordReport(ctx, ana, vault.ReportRequest{Channel: "email", URLs: []string{u}, Anonymous: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	in, out := report("https://gallery.example/in"), report("https://gallery.example/out")
+	if err := rv.v.AssessReport(ctx, ana, in, "HL-7", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"ana", "aud"} {
+		b := rv.signIn(who)
+		page := b.get("/app/cases/HL-7")
+		page.has(t, "the case's page", "Reports assessed into this case", `href="/app/reports/`+in+`"`, "https://gallery.example/in", `href="/app/reports?case=HL-7"`)
+		page.lacks(t, "the case's page", out)
+		list := b.get("/app/reports?case=HL-7")
+		list.has(t, "the case's reports", in, "Only the reports assessed into case HL-7.", "Reports 1 to 1 of 1.")
+		list.lacks(t, "the case's reports", out)
+	}
+	inv := rv.signIn("inv")
+	inv.get("/app/cases/HL-7").lacks(t, "the case's page to its investigator", "Reports assessed into this case", in)
+	inv.get("/app/reports?case=HL-7").status(t, "a case's reports as an investigator", http.StatusForbidden)
+}
+
 // TestStartPageAsksForARecipientFirst: defence counsel who have
 // registered no age recipient are told on their start page that nothing
 // can be sealed for them yet, and where to register it; once they have,
