@@ -55,7 +55,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	key := fs.String("key", "", "the log's verifier key to trust, its fingerprint, or a file holding it (as custos audit key > FILE writes it); default: the one the vault names, checked against the log's first event")
 	tsaCert := fs.String("tsa-cert", "", "PEM certificate(s) of the time-stamping authorities you trust (their own or their CA): the newest checkpoint must carry a token of one of them")
 	policyFile := fs.String("witness-policy", "", "a witness policy file (docs/witnesses.md): the newest checkpoint must carry its quorum's cosignatures")
-	store := fs.String("store", "", "check the custody log in its store without the server: a SQLite file (the server's DATA/custody.db, or a copy) or a PostgreSQL URL (postgres://...), read-only; for a server that is stopped, refuses to start, or has halted its log; needs --key")
+	store := fs.String("store", "", "check the custody log in its store without the server: a SQLite file (the server's DATA/custody.db, or a copy), a PostgreSQL URL (postgres://...), or a folder custos audit export wrote, read-only; for a server that is stopped, refuses to start, or has halted its log, or a log exported to you; needs --key")
 	var accept positionList
 	fs.Var(&accept, "accept-finding", "an event position whose custody-rule finding you have looked into and accept (give it more than once for several): it is reported, and no longer fails the audit; every other check still applies to it (docs/operations.md, \"A rule finding\")")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -429,7 +429,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if out.StickyHeadCompared != nil && !*out.StickyHeadCompared {
 		text += "; NOT compared with the vault's sticky head (see the warning below)"
 	}
-	if local != nil {
+	if local != nil && local.export {
+		text += fmt.Sprintf("\nchecked: %s of the export %s (every event it holds), read without the server, up to the newest checkpoint in it; an export holds no lookup values, so those the store keeps were not compared; log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)
+	} else if local != nil {
 		text += fmt.Sprintf("\nchecked: %s of %s (every event it holds), read without the server, up to the newest signed checkpoint there (its stored checkpoints and batch seal); log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)
 	} else {
 		text += fmt.Sprintf("\nchecked: %s, up to the checkpoint the vault signed as this audit began (events added since are for the next audit); log key fingerprint %s", eventRange(res.Events), out.Fingerprint)
@@ -1072,7 +1074,15 @@ witnessed (only when the vault has witnesses)
     The newest checkpoint with its witnesses' cosignature lines (section
     5.9, docs/witnesses.md).
 
-To verify: check each checkpoint's signature with the key (section 5.4),
+To verify with Custos, on any machine and without the vault:
+
+    custos audit verify --store THIS_FOLDER --key KEY [--checkpoint FILE]
+
+KEY being the key or fingerprint you obtained from the vault's operators,
+and FILE a checkpoint you saved earlier (custos audit verify
+--save-checkpoint), which proves that no event was cut from the end.
+
+To verify otherwise: check each checkpoint's signature with the key (section 5.4),
 replay the events (section 7: decoding, seq, prev, leaf hashes, tree) and
 check that the tree of every checkpoint's size has its root, and that the
 newest checkpoint covers every event here. Consistency proofs between any

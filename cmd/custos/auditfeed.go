@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/exportdir"
 	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/vault/api"
 )
@@ -493,7 +494,12 @@ func (l *localLog) checkpointFeed(goal uint64) *checkpointFeed {
 	cur := events.OpenCheckpointCursor(context.Background(), l.r, 0)
 	next := func() ([]byte, bool, error) {
 		c, err := cur.Peek()
+		var altered *exportdir.Altered
 		switch {
+		case errors.As(err, &altered):
+			// A checkpoint file of an export folder that no export
+			// writes: a finding, not a failure to read.
+			return nil, false, &rowFinding{altered}
 		case err != nil:
 			return nil, false, fmt.Errorf("--store %s: %w", l.path, err)
 		case c == nil || c.Size > goal:

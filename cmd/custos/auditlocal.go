@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/exportdir"
 	"github.com/custos-vault/custos/events/logstream"
 	"github.com/custos-vault/custos/events/postgres"
 	"github.com/custos-vault/custos/events/sqlite"
@@ -51,6 +52,9 @@ type localLog struct {
 	// storeCovered is how many events the store's own signatures cover:
 	// its batch seal and its newest stored checkpoint (checkpoints).
 	storeCovered uint64
+	// export says the log is an export folder (custos audit export):
+	// no lookup values, no batch seal, no sticky head beside it.
+	export bool
 }
 
 // logFile is what a log store's reader gives an audit without the
@@ -84,11 +88,17 @@ func openLocalLog(path string) (*localLog, error) {
 	var heads map[string][]byte
 	var copies []string
 	name := path
+	export := false
 	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
 		if u, perr := url.Parse(path); perr == nil {
 			name = u.Redacted()
 		}
 		r, err = postgres.OpenReader(ctx, postgres.Config{URL: path})
+	} else if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+		// A folder custos audit export wrote: what the vault served,
+		// with no sticky head beside it.
+		name, export = filepath.Clean(path), true
+		r, err = exportdir.Open(path)
 	} else {
 		name = filepath.Clean(path)
 		// The heads beside the file are read before the store: a vault
@@ -104,7 +114,7 @@ func openLocalLog(path string) (*localLog, error) {
 	if err != nil {
 		return nil, inputErr("--store", err)
 	}
-	l := &localLog{path: name, r: r, head: head, headMissing: missing, objectHeads: copies, heads: heads}
+	l := &localLog{path: name, r: r, head: head, headMissing: missing, objectHeads: copies, heads: heads, export: export}
 	l.rows, l.last, err = r.Count(ctx)
 	if afterStoreOpened != nil {
 		afterStoreOpened()
@@ -242,6 +252,11 @@ func (l *localLog) uncovered(covered uint64) error {
 		// neither the server nor the replay reads them.
 		return fmt.Errorf("%s holds %d rows at positions below 0, besides the events at positions 0 to %d: no event of the log is there, so someone with write access to the store added them (the server never reads them)", l.path, l.rows-(l.last+1), l.last)
 	}
+	if l.export && l.rows > l.storeCovered {
+		// An export is cut at its newest checkpoint: events beyond it
+		// were added after it was written, whatever else covers them.
+		return fmt.Errorf("the export %s holds %s after the %d that its newest checkpoint covers (up to position %d): an export is cut at its newest checkpoint, so they were added to its %s after it was written", l.path, plural(int(l.rows-l.storeCovered), "event"), l.storeCovered, l.last, exportdir.EventsFile)
+	}
 	if l.rows <= covered {
 		if l.rows > l.storeCovered {
 			return fmt.Errorf("%s holds %d events, but its batch seal and stored checkpoints cover %d: events %d to %d are covered only by the checkpoints given with --checkpoint (the vault's sticky head, or one you saved), so the vault wrote them and the store's seal or checkpoint rows were rolled back or deleted by someone with write access to it; a server refuses to start on it. Do not restore an older backup of the store or accept a rollback (either would lose those events); put the seal back from the sticky head (docs/operations.md, \"A seal row rolled back\")", l.path, l.rows, l.storeCovered, l.storeCovered, l.rows-1)
@@ -378,6 +393,9 @@ func isStickyHead(file string) bool {
 // without the head fails instead (stickyHeadBeside).
 func (l *localLog) headNotCompared(own string) string {
 	where := "it was not given with --checkpoint, and a PostgreSQL store has no data folder beside it where it could be found"
+	if l.export {
+		where = "it was not given with --checkpoint, and an export folder holds none (custos audit export writes what the vault serves, not the vault's own records)"
+	}
 	if _, ok := l.r.(*sqlite.Reader); ok {
 		where = fmt.Sprintf("there is no %s beside %s (a copy of the log's file alone, without the vault's data folder), and none was given with --checkpoint",
 			filepath.Join(filepath.Dir(l.path), keyringDir, vault.HeadFile), l.path)

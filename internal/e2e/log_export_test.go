@@ -3,10 +3,14 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -129,4 +133,139 @@ func TestAuditExportSuffices(t *testing.T) {
 	}
 	// A second export into the now full folder is refused.
 	s.refused("auditor", work, "not empty", "audit", "export", "-o", dir)
+}
+
+// TestAuditOfAnExport: an export is audited without the vault, with
+// custos audit verify --store DIR and the key the auditor was given,
+// as the store itself is; it says that an export holds no lookup values
+// and no sticky head, and proves with the auditor's own checkpoint that
+// none was cut from its end. Each kind of change to a copy of the folder
+// fails the audit, naming what changed: an event's bytes, an event
+// removed from the middle or from the end (with its checkpoints), an
+// event added after the newest checkpoint, a checkpoint of another key
+// or moved to another size's name, Windows line ends; and another key
+// than the log's is refused before anything is read.
+func TestAuditOfAnExport(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	s.ok("investigator", work, "case", "open", "KH-2026-041", "--title", "export audit")
+	ev := filepath.Join(work, "note.txt")
+	os.WriteFile(ev, []byte("evidence"), 0o644)
+	s.ok("investigator", work, "deposit", "--case", "KH-2026-041", ev)
+	early := filepath.Join(work, "early.checkpoint")
+	s.ok("auditor", work, "audit", "verify", "--save-checkpoint", early)
+	s.ok("investigator", work, "case", "open", "KH-2026-042", "--title", "second")
+	s.ok("auditor", work, "audit", "verify")
+	keyFile := filepath.Join(work, "vault.key")
+	os.WriteFile(keyFile, []byte(s.ok("auditor", work, "audit", "key").stdout), 0o644)
+	dir := filepath.Join(work, "export")
+	exp := s.ok("auditor", work, "audit", "export", "-o", dir, "--json").json(t)
+	// The server is not asked: no address, no session.
+	offline := func(args ...string) result {
+		t.Helper()
+		return s.run("", work, "custos", append([]string{"audit", "verify", "--key", keyFile}, args...)...)
+	}
+
+	r := offline("--store", dir, "--json")
+	if r.code != 0 {
+		t.Fatalf("the export's audit failed: %s", r.stderr)
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out["ok"] != true || out["events"] != exp["events"] || out["sticky_head_compared"] != false {
+		t.Fatalf("the export's audit answered %v (export %v)", out, exp)
+	}
+	r = offline("--store", dir)
+	if !strings.Contains(r.stdout, "of the export "+dir) || !strings.Contains(r.stdout, "an export holds no lookup values") ||
+		!strings.Contains(r.stdout, "an export folder holds none") {
+		t.Fatalf("the export's audit does not say what it read:\n%s", r.stdout)
+	}
+	r = offline("--store", dir, "--checkpoint", early)
+	if r.code != 0 || !strings.Contains(r.stdout, "the log extends") {
+		t.Fatalf("the export with the auditor's own checkpoint: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	lines := strings.SplitAfter(string(must(os.ReadFile(filepath.Join(dir, "events.ndjson")))), "\n")
+	lines = lines[:len(lines)-1] // after the last newline
+	cps, _ := os.ReadDir(filepath.Join(dir, "checkpoints"))
+	newest := cps[len(cps)-1].Name()
+	earlySize := func() int {
+		b := must(os.ReadFile(early))
+		n, _ := strconv.Atoi(strings.Split(string(b), "\n")[1])
+		return n
+	}()
+	// variant copies the export, changes it, and audits the copy.
+	variant := func(name string, change func(d string), want string, args ...string) {
+		t.Helper()
+		d := filepath.Join(work, name)
+		if err := os.CopyFS(d, os.DirFS(dir)); err != nil {
+			t.Fatal(err)
+		}
+		change(d)
+		r := offline(append([]string{"--store", d}, args...)...)
+		if r.code == 0 || !strings.Contains(r.stderr, want) {
+			t.Fatalf("%s: the audit answered %d, stderr %q, want %q", name, r.code, r.stderr, want)
+		}
+	}
+	writeEvents := func(d string, ls []string) {
+		os.WriteFile(filepath.Join(d, "events.ndjson"), []byte(strings.Join(ls, "")), 0o644)
+	}
+	opened := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, `"KH-2026-041"`) })
+	variant("edited", func(d string) {
+		ls := slices.Clone(lines)
+		ls[opened] = strings.Replace(ls[opened], `"KH-2026-041"`, `"KH-2026-049"`, 1)
+		writeEvents(d, ls)
+	}, fmt.Sprintf("event %d", opened+1)) // the next event's prev no longer matches
+	variant("removed", func(d string) { writeEvents(d, slices.Delete(slices.Clone(lines), 2, 3)) }, "event 2")
+	variant("added", func(d string) { writeEvents(d, append(slices.Clone(lines), lines[len(lines)-1])) }, "after it was written")
+	variant("crlf", func(d string) {
+		writeEvents(d, []string{strings.ReplaceAll(strings.Join(lines, ""), "\n", "\r\n")})
+	}, "carriage return")
+	variant("renamed", func(d string) {
+		os.Rename(filepath.Join(d, "checkpoints", newest), filepath.Join(d, "checkpoints", fmt.Sprintf("%020d", 1)))
+	}, "does not hold a checkpoint of size 1, as its name says: it was changed or renamed after the export\n")
+	variant("foreign", func(d string) {
+		b := must(os.ReadFile(filepath.Join(d, "checkpoints", newest)))
+		b[len(b)-3] ^= 1 // the signature's last bytes
+		os.WriteFile(filepath.Join(d, "checkpoints", newest), b, 0o644)
+	}, "not signed by the log's key")
+	// The export cut back to the auditor's early checkpoint: it passes
+	// alone, and fails against a checkpoint the auditor saved later.
+	late := filepath.Join(work, "late.checkpoint")
+	os.WriteFile(late, must(os.ReadFile(filepath.Join(dir, "checkpoints", newest))), 0o644)
+	variant("cut", func(d string) {
+		writeEvents(d, lines[:earlySize])
+		for _, c := range cps {
+			if n, _ := strconv.Atoi(c.Name()); n > earlySize {
+				os.Remove(filepath.Join(d, "checkpoints", c.Name()))
+			}
+		}
+		if r := offline("--store", d, "--checkpoint", early); r.code != 0 {
+			t.Fatalf("the export cut back to the early checkpoint fails alone: %s", r.stderr)
+		}
+	}, "the log was truncated or rolled back", "--checkpoint", late)
+	other := filepath.Join(work, "other.key")
+	_, vkey, err := note.GenerateKey(rand.Reader, "custos-other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(other, []byte(vkey+"\n"), 0o644)
+	if r := s.run("", work, "custos", "audit", "verify", "--store", dir, "--key", other); r.code == 0 || !strings.Contains(r.stderr, "nothing of the log was checked") {
+		t.Fatalf("another key: %d %s", r.code, r.stderr)
+	}
+	if r := s.run("", work, "custos", "audit", "verify", "--store", work); r.code == 0 || !strings.Contains(r.stderr, "--store needs --key") {
+		t.Fatalf("without a key: %d %s", r.code, r.stderr)
+	}
+	if r := offline("--store", work); r.code == 0 || !strings.Contains(r.stderr, "is not a custody log export") {
+		t.Fatalf("a folder that is no export: %d %s", r.code, r.stderr)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sqlite"
+)
+
+// TestAuditOfTheLogCases: custos audit verify --store reads each log
+// case of the format's test cases (testdata/custody-log/cases, folders in
+// the layout of custos audit export, docs/custody-log.md section 11) as
+// an export, with the cases' key: the valid ones pass steps 3 to 6 of
+// section 7, each invalid one fails them, as the audit engine alone
+// judges them (events TestLogCases). The cases are logs of the format,
+// not of a vault's work: their events act in sessions no event opened,
+// which step 8, the custody rules, finds, and which is all it may find
+// of a valid case.
+func TestAuditOfTheLogCases(t *testing.T) {
+	root := filepath.Join("..", "..", "testdata", "custody-log", "cases")
+	b, err := os.ReadFile(filepath.Join(root, "cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases struct {
+		Key   string `json:"key"`
+		Cases []struct {
+			File, Kind, Rule, Change string
+			Valid                    bool
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(cases.Key+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range cases.Cases {
+		if c.Kind != "log" {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(c.File), func(t *testing.T) {
+			var out, errs bytes.Buffer
+			err := run([]string{"audit", "verify", "--store", filepath.Join(root, c.File), "--key", keyFile}, &out, &errs)
+			ruleOnly := err != nil && strings.Contains(err.Error(), "the log's signatures hold: the vault recorded an action its rules forbid") &&
+				strings.Contains(err.Error(), "which the log never opened")
+			if (err == nil || ruleOnly) != c.Valid {
+				t.Fatalf("%s (rule %s): audit verify answered %v, valid %v\n%s%s", c.Change, c.Rule, err, c.Valid, out.String(), errs.String())
+			}
+		})
+	}
+	if n < 10 {
+		t.Fatalf("only %d log cases", n)
+	}
+}
+
+// TestAuditOfAnExportSaysWhatItRead: a log that passes every step, read
+// from an export folder, passes; the answer says it read an export,
+// which holds no lookup values and no sticky head.
+func TestAuditOfAnExportSaysWhatItRead(t *testing.T) {
+	data, _, keyFile := stoppedVault(t)
+	dir := filepath.Join(t.TempDir(), "export")
+	writeExportOf(t, filepath.Join(data, "custody.db"), dir)
+	var out, errs bytes.Buffer
+	if err := run([]string{"audit", "verify", "--store", dir, "--key", keyFile}, &out, &errs); err != nil {
+		t.Fatalf("%v\n%s", err, errs.String())
+	}
+	for _, want := range []string{"of the export " + dir, "an export holds no lookup values", "NOT compared with the vault's sticky head", "an export folder holds none"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("the answer does not say %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// writeExportOf writes the SQLite log at db into dir as custos audit
+// export lays it out: its events, and its stored checkpoints.
+func writeExportOf(t *testing.T, db, dir string) {
+	t.Helper()
+	r, err := sqlite.OpenReader(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var newest uint64
+	err = r.ReadCheckpoints(context.Background(), 0, func(c events.StoredCheckpoint) error {
+		newest = c.Size
+		return os.WriteFile(filepath.Join(dir, "checkpoints", fmt.Sprintf("%020d", c.Size)), c.Note, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nd bytes.Buffer
+	err = r.Read(context.Background(), 0, func(rec events.Record) error {
+		if rec.Seq < newest {
+			nd.Write(rec.Bytes)
+			nd.WriteByte('\n')
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "events.ndjson"), nd.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
