@@ -48,6 +48,23 @@ func orEmpty(s []string) []string {
 // checks them here, on the auditor's machine, with the same engine the
 // offline verifier uses: the vault is not trusted to check itself.
 func runAuditVerify(args []string, stdout, stderr io.Writer) error {
+	return auditVerify(args, stdout, stderr, nil)
+}
+
+// verifyHooks lets a command that shows the log (audit log --store) run
+// the audit first, in the same replay.
+type verifyHooks struct {
+	// tap is called with each event the replay accepts, in log order
+	// (verify.Engine.OnEvent: it copies what it keeps of an event's
+	// strings, or keeps the event's whole text).
+	tap func(*events.Event)
+	// findingsOnly is set where the audit failed on custody-rule
+	// findings alone: every other check passed.
+	findingsOnly bool
+}
+
+// auditVerify is audit verify, with hooks (nil for none).
+func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) error {
 	fs := newFlags("audit verify")
 	var saved stringList
 	fs.Var(&saved, "checkpoint", "a checkpoint saved earlier (outside the vault); prove the log extends it (give it more than once for several, such as your own and, with --store, the vault's sticky head)")
@@ -300,7 +317,11 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	for _, n := range accept {
 		findings.accepted[n] = true
 	}
-	res, err := replayLog(c, local, eng, feed, goal, k, lastAt, findings, progress(stderr, *asJSON, -1, "reading the log"))
+	var tap func(*events.Event)
+	if hooks != nil {
+		tap = hooks.tap
+	}
+	res, err := replayLog(c, local, eng, feed, goal, k, lastAt, findings, tap, progress(stderr, *asJSON, -1, "reading the log"))
 	if err != nil {
 		var rerr *replayError
 		if errors.As(err, &rerr) {
@@ -357,6 +378,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	// checkpoint --save-checkpoint asked for is saved (the log's
 	// integrity is proven; a finding is of what it records).
 	if err := findings.err(); err != nil {
+		if hooks != nil && (local == nil || local.written() == nil) {
+			hooks.findingsOnly = true
+		}
 		return fail(err)
 	}
 	if local != nil && local.written() != nil {
@@ -912,18 +936,25 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func runAuditLog(args []string, stdout io.Writer) error {
+func runAuditLog(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("audit log")
 	caseID := fs.String("case", "", "only this case's events")
 	item := fs.String("item", "", "only this item's events")
 	person := fs.String("person", "", "only the events by this person or naming them (their enrolment, suspension, assignments, packages for them, requests they asked), their refused attempts included")
 	since := fs.String("since", "", "only the events recorded at or after this time: a date (2026-12-05, midnight UTC) or an RFC 3339 time (2026-12-05T12:56:00Z)")
 	verbose := fs.Bool("verbose", false, "also print each event's data and credential")
+	store := fs.String("store", "", "read the log without the server, as audit verify --store does (a SQLite file, a PostgreSQL URL, or a folder custos audit export wrote), once it passes that audit; needs --key")
+	key := fs.String("key", "", "with --store: the log's verifier key to trust, its fingerprint, or a file holding it")
+	var saved stringList
+	fs.Var(&saved, "checkpoint", "with --store: a checkpoint saved earlier, which the log must extend (as audit verify --checkpoint)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
 		return usageErr("audit log takes no arguments")
+	}
+	if *store == "" && (*key != "" || len(saved) > 0) {
+		return usageErr("--key and --checkpoint are for a log read without the server: give --store too")
 	}
 	var from time.Time
 	if *since != "" {
@@ -935,11 +966,23 @@ func runAuditLog(args []string, stdout io.Writer) error {
 		}
 		from = t
 	}
+	var out api.TimelineResponse
+	if *store != "" {
+		evs, err := storeTimeline(*store, *key, saved, *caseID, *item, stderr)
+		if err != nil {
+			return err
+		}
+		out.Events = filterTimeline(evs, *person, from)
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(out)
+		}
+		printTimeline(stdout, out.Events, *verbose)
+		return nil
+	}
 	c, err := newClient()
 	if err != nil {
 		return err
 	}
-	var out api.TimelineResponse
 	q := url.Values{}
 	if *caseID != "" {
 		q.Set("case", *caseID)

@@ -117,3 +117,50 @@ func writeExportOf(t *testing.T, db, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// TestTimelineOfAStoreFollowsItsAudit: audit log --store shows the
+// timeline of a log whose integrity holds, saying first on standard error
+// what the custody rules found (the format's valid case acts in sessions
+// no event opened), and refuses to show one that fails its audit.
+func TestTimelineOfAStoreFollowsItsAudit(t *testing.T) {
+	root := filepath.Join("..", "..", "testdata", "custody-log", "cases")
+	var cases struct {
+		Key string `json:"key"`
+	}
+	b, _ := os.ReadFile(filepath.Join(root, "cases.json"))
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	err := run([]string{"audit", "log", "--store", filepath.Join(root, "log", "valid-vector"), "--key", cases.Key, "--json"}, &out, &errs)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errs.String())
+	}
+	var tl struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &tl); err != nil || len(tl.Events) != 12 {
+		t.Fatalf("the valid case's timeline: %d events (%v)", len(tl.Events), err)
+	}
+	if !strings.Contains(errs.String(), "warning: the log's integrity holds, but") || !strings.Contains(errs.String(), "which the log never opened") {
+		t.Fatalf("the rule findings are not said:\n%s", errs.String())
+	}
+	out.Reset()
+	errs.Reset()
+	err = run([]string{"audit", "log", "--store", filepath.Join(root, "log", "invalid-root"), "--key", cases.Key}, &out, &errs)
+	if err == nil || !strings.Contains(err.Error(), "no timeline of it is shown") || out.Len() != 0 {
+		t.Fatalf("a log whose tree fails: %v\n%s", err, out.String())
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--store", filepath.Join(root, "log", "valid-vector")}, "--store needs --key"},
+		{[]string{"--key", cases.Key}, "give --store too"},
+	} {
+		err := run(append([]string{"audit", "log"}, c.args...), &out, &errs)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Fatalf("audit log %v: %v, want %q", c.args, err, c.want)
+		}
+	}
+}

@@ -65,8 +65,9 @@ type logBatch struct {
 //
 // For each position lastAt holds (the last event of a saved checkpoint),
 // the replay fills in the time of the event at that position, as the
-// event states it.
-func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointFeed, goal uint64, k api.KeyResponse, lastAt map[uint64]time.Time, rules *ruleFindings, bar *progressbar.ProgressBar) (*verify.Result, error) {
+// event states it. tap, if not nil, is called with each event the replay
+// accepts, after the rules saw it.
+func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointFeed, goal uint64, k api.KeyResponse, lastAt map[uint64]time.Time, rules *ruleFindings, tap func(*events.Event), bar *progressbar.ProgressBar) (*verify.Result, error) {
 	defer bar.Close()
 	upto := max(eng.Goal(), goal)
 	var batches <-chan logBatch
@@ -121,6 +122,9 @@ func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointF
 	eng.OnEvent(func(ev *events.Event) {
 		lookups.next(ev)
 		rules.check(ev)
+		if tap != nil {
+			tap(ev)
+		}
 		for len(at) > 0 && at[0] < ev.Seq {
 			at = at[1:]
 		}

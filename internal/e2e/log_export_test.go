@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -187,6 +188,32 @@ func TestAuditOfAnExport(t *testing.T) {
 		t.Fatalf("the export with the auditor's own checkpoint: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// The timeline read from the export is the server's, up to the
+	// export's size: a case's, an item's (with the packages and
+	// destruction of its case), the whole log's.
+	item := regexp.MustCompile(`it_[0-9a-f]{24}`).FindString(s.ok("investigator", work, "item", "list", "--case", "KH-2026-041").stdout)
+	s.prosecutorRecipient(work)
+	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-041", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
+	s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", "bundle.tar")
+	dir2 := filepath.Join(work, "export2")
+	exp2 := s.ok("auditor", work, "audit", "export", "-o", dir2, "--json").json(t)
+	for _, filter := range [][]string{{"--case", "KH-2026-041"}, {"--item", item}, {"--person", "investigator", "--since", "2026-01-01"}, nil} {
+		server := seqs(t, s.ok("auditor", work, append([]string{"audit", "log", "--json"}, filter...)...).stdout, uint64(exp2["events"].(float64)))
+		r := s.run("", work, "custos", append([]string{"audit", "log", "--json", "--store", dir2, "--key", keyFile}, filter...)...)
+		if r.code != 0 {
+			t.Fatalf("audit log --store %v: %s", filter, r.stderr)
+		}
+		if offline := seqs(t, r.stdout, 1<<62); !slices.Equal(offline, server) || len(server) < 2 {
+			t.Fatalf("audit log %v: the export's timeline %v, the server's %v", filter, offline, server)
+		}
+	}
+	if r := s.run("", work, "custos", "audit", "log", "--store", dir2, "--key", keyFile, "--item", item); r.code != 0 || !strings.Contains(r.stdout, "sealed") {
+		t.Fatalf("the item's timeline from the export does not show its package:\n%s%s", r.stdout, r.stderr)
+	}
+	if r := s.run("", work, "custos", "audit", "log", "--store", dir2, "--key", keyFile, "--item", "it_000000000000000000000000"); r.code == 0 || !strings.Contains(r.stderr, "no item") {
+		t.Fatalf("an item nothing names: %d %s", r.code, r.stderr)
+	}
+
 	lines := strings.SplitAfter(string(must(os.ReadFile(filepath.Join(dir, "events.ndjson")))), "\n")
 	lines = lines[:len(lines)-1] // after the last newline
 	cps, _ := os.ReadDir(filepath.Join(dir, "checkpoints"))
@@ -219,6 +246,10 @@ func TestAuditOfAnExport(t *testing.T) {
 		writeEvents(d, ls)
 	}, fmt.Sprintf("event %d", opened+1)) // the next event's prev no longer matches
 	variant("removed", func(d string) { writeEvents(d, slices.Delete(slices.Clone(lines), 2, 3)) }, "event 2")
+	// A timeline is shown only of a log that passes its audit.
+	if r := s.run("", work, "custos", "audit", "log", "--store", filepath.Join(work, "removed"), "--key", keyFile); r.code == 0 || !strings.Contains(r.stderr, "no timeline of it is shown") || r.stdout != "" {
+		t.Fatalf("the timeline of an export with an event removed: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	variant("added", func(d string) { writeEvents(d, append(slices.Clone(lines), lines[len(lines)-1])) }, "after it was written")
 	variant("crlf", func(d string) {
 		writeEvents(d, []string{strings.ReplaceAll(strings.Join(lines, ""), "\n", "\r\n")})
@@ -268,4 +299,25 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// seqs are the positions of a timeline's events (audit log --json),
+// those below n.
+func seqs(t *testing.T, answer string, n uint64) []uint64 {
+	t.Helper()
+	var tl struct {
+		Events []struct {
+			Seq uint64 `json:"seq"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(answer), &tl); err != nil {
+		t.Fatalf("%v: %s", err, answer)
+	}
+	var out []uint64
+	for _, e := range tl.Events {
+		if e.Seq < n {
+			out = append(out, e.Seq)
+		}
+	}
+	return out
 }
