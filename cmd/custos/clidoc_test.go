@@ -202,3 +202,32 @@ func TestServerFlagsDocumented(t *testing.T) {
 		t.Errorf("docs/cli.md's server flags name --%s, which custos server does not take", name)
 	}
 }
+
+// TestLongHelpPutsFlagsFirst: a command whose paragraph is long (deposit)
+// gives its flags and examples before it, saying where it is; a short
+// one (case open) gives it first, as before.
+func TestLongHelpPutsFlagsFirst(t *testing.T) {
+	for _, c := range []struct {
+		args                []string
+		paragraph           string
+		paragraphAfterFlags bool
+	}{
+		{[]string{"deposit", "--help"}, "Folders are walked", true},
+		{[]string{"audit", "verify", "--help"}, "In everyday use", true},
+		{[]string{"case", "open", "--help"}, "--retention gives the case", false},
+	} {
+		var out, errb strings.Builder
+		run(c.args, &out, &errb)
+		help := out.String()
+		flags, examples, para := strings.Index(help, "\nFlags:\n"), strings.Index(help, "\nExamples:\n"), strings.Index(help, c.paragraph)
+		if flags < 0 || para < 0 {
+			t.Fatalf("%v: no flags or no paragraph:\n%s", c.args, help)
+		}
+		if after := para > flags && (examples < 0 || para > examples); after != c.paragraphAfterFlags {
+			t.Fatalf("%v: the paragraph after the flags and examples: %v, want %v:\n%s", c.args, after, c.paragraphAfterFlags, help)
+		}
+		if said := strings.Contains(help, "(In detail: after the flags and examples, below.)") && strings.Contains(help, "\nIn detail:\n"); said != c.paragraphAfterFlags {
+			t.Fatalf("%v: says where the paragraph is: %v:\n%s", c.args, said, help)
+		}
+	}
+}

@@ -232,9 +232,13 @@ func printOverview(w io.Writer) {
 	fmt.Fprintln(w, "Documentation: docs/cli.md, docs/identity.md, docs/operations.md; hotline work (reports, classification, hash sets, takedown): docs/hotline.md.")
 }
 
+// longDetails is the length of a command's details, in bytes, beyond
+// which --help gives them after the flags and examples (about ten lines).
+const longDetails = 760
+
 // printHelp is `custos COMMAND --help`: the synopsis, who may use it,
 // what it does, its flags (from the flag set, when it is known) and
-// examples.
+// examples; details longer than longDetails come last.
 func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 	if c.name == "report" {
 		// One word, two things: an analyst asking for help with the
@@ -249,9 +253,14 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 		}
 		fmt.Fprintf(w, "usage: custos %s\n", strings.TrimSpace(d.name+" "+d.args))
 	}
-	fmt.Fprintf(w, "\n%s.\n", upper(c.summary))
-	if c.details != "" {
+	fmt.Fprintf(w, "\n%s\n", wrap(upper(c.summary)+".", 76))
+	// A long paragraph (deposit's, audit verify's) would put the flags
+	// and examples a screen or more below the usage: it follows them.
+	later := len(c.details) > longDetails
+	if c.details != "" && !later {
 		fmt.Fprintf(w, "%s\n", wrap(c.details, 76))
+	} else if later {
+		fmt.Fprintln(w, "(In detail: after the flags and examples, below.)")
 	}
 	if c.who != "" {
 		fmt.Fprintf(w, "\nWho: %s.\n", c.who)
@@ -303,6 +312,9 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 		for _, e := range ex {
 			fmt.Fprintf(w, "  %s\n", e)
 		}
+	}
+	if later {
+		fmt.Fprintf(w, "\nIn detail:\n%s\n", wrap(c.details, 76))
 	}
 	// A command that also names a family (custos report, and custos
 	// report new, list ...): the others, so that they are found.
