@@ -968,11 +968,11 @@ func runAuditLog(args []string, stdout, stderr io.Writer) error {
 	}
 	var out api.TimelineResponse
 	if *store != "" {
-		evs, err := storeTimeline(*store, *key, saved, *caseID, *item, stderr)
+		evs, err := storeTimeline(*store, *key, saved, *caseID, *item, *person, from, stderr)
 		if err != nil {
 			return err
 		}
-		out.Events = filterTimeline(evs, *person, from)
+		out.Events = evs
 		if *asJSON {
 			return json.NewEncoder(stdout).Encode(out)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/vault"
@@ -19,11 +20,14 @@ import (
 // checked: a log that fails it is not shown, and its failure is the
 // error; one whose only failures are custody-rule findings is shown,
 // the findings said on stderr first.
-func storeTimeline(store, key string, saved []string, caseID, item string, stderr io.Writer) ([]*events.Event, error) {
+//
+// person and from filter as filterTimeline does, as the replay goes, so
+// that what is held is what is shown, however long the log.
+func storeTimeline(store, key string, saved []string, caseID, item, person string, from time.Time, stderr io.Writer) ([]*events.Event, error) {
 	if key == "" {
 		return nil, usageErr("--store needs --key: the log's store is in the hands of whoever runs the server, and a log names its own key; give the key you saved while the vault ran (custos audit key > vault.key) or the fingerprint the operators published")
 	}
-	sel := &timelineSelection{caseID: caseID, item: item, packages: map[string]bool{}}
+	sel := &timelineSelection{caseID: caseID, item: item, person: person, from: from, packages: map[string]bool{}}
 	hooks := &verifyHooks{tap: sel.add}
 	args := []string{"--store", store, "--key", key, "--json"}
 	for _, f := range saved {
@@ -55,12 +59,22 @@ func storeTimeline(store, key string, saved []string, caseID, item string, stder
 // those packages' later events, and the case's destruction.
 type timelineSelection struct {
 	caseID, item string
+	// person and from keep, of those, the events filterTimeline keeps.
+	person string
+	from   time.Time
 	// itemCase is the item's case, from its deposit.
 	itemCase string
 	// packages are those that carried the item.
 	packages map[string]bool
 	named    bool
 	events   []*events.Event
+}
+
+// keep adds ev to the selection if person and from keep it.
+func (s *timelineSelection) keep(ev *events.Event) {
+	if len(filterTimeline([]*events.Event{ev}, s.person, s.from)) == 1 {
+		s.events = append(s.events, ev)
+	}
 }
 
 func (s *timelineSelection) add(ev *events.Event) {
@@ -71,7 +85,7 @@ func (s *timelineSelection) add(ev *events.Event) {
 			if ev.Type == vault.TypeItemDeposited && s.itemCase == "" {
 				s.itemCase = ev.Case
 			}
-			s.events = append(s.events, ev)
+			s.keep(ev)
 			return
 		}
 		if s.itemCase == "" || ev.Case != s.itemCase || ev.Item != "" {
@@ -82,24 +96,24 @@ func (s *timelineSelection) add(ev *events.Event) {
 			var d vault.PackageSealing
 			if ev.DecodeData(&d) == nil && slices.Contains(d.Items, s.item) {
 				s.packages[d.Package] = true
-				s.events = append(s.events, ev)
+				s.keep(ev)
 			}
 		case vault.TypePackageSealed, vault.TypePackageFetched, vault.TypePackageFetchDone, vault.TypePackageReceived:
 			var d struct {
 				Package string `json:"package"`
 			}
 			if ev.DecodeData(&d) == nil && s.packages[d.Package] {
-				s.events = append(s.events, ev)
+				s.keep(ev)
 			}
 		case vault.TypeDestructionRequested, vault.TypeDestructionApproved, vault.TypeDestructionRejected, vault.TypeCaseDestroyed:
-			s.events = append(s.events, ev)
+			s.keep(ev)
 		}
 	case s.caseID != "":
 		if ev.Case == s.caseID {
 			s.named = true
-			s.events = append(s.events, ev)
+			s.keep(ev)
 		}
 	default:
-		s.events = append(s.events, ev)
+		s.keep(ev)
 	}
 }
