@@ -456,7 +456,9 @@ func (v *Vault) refusalScope(action, target string) (caseID, itemID string) {
 		if p, ok := v.state.getPackage(target); ok {
 			return p.Case, ""
 		}
-	case strings.HasPrefix(action, "case.") || strings.HasPrefix(action, "item.") || strings.HasPrefix(action, "package."):
+	case strings.HasPrefix(action, "case.") || strings.HasPrefix(action, "item.") || strings.HasPrefix(action, "package.") || action == "report.list":
+		// report.list: a case's reports asked for (ListReports), by
+		// someone who may not list them, is the case's to know of.
 		if _, ok := v.state.getCase(target); ok {
 			return target, ""
 		}

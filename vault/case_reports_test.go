@@ -105,6 +105,10 @@ func TestReportsOfACase(t *testing.T) {
 		}
 		if d.Action == "report.list" && ev.Actor.Person == "ana4" {
 			reasons = append(reasons, d.Target+": "+d.Reason+" ("+d.Grounds+")")
+			// In the case's timeline, as a refused case show is.
+			if want := map[string]string{"HL-1": "HL-1", "HL-9": ""}[d.Target]; ev.Case != want {
+				t.Errorf("the refusal for %s is recorded under case %q, want %q", d.Target, ev.Case, want)
+			}
 		}
 	}
 	if want := []string{"HL-1: not assigned to the case (" + GroundsPermission + ")", "HL-9: no such case (" + GroundsUnknown + ")"}; !slices.Equal(reasons, want) {

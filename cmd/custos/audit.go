@@ -64,7 +64,15 @@ type verifyHooks struct {
 }
 
 // auditVerify is audit verify, with hooks (nil for none).
-func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) error {
+func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) (err error) {
+	// A failed audit of an export folder is said with its own advice
+	// (exportFailedAdvice): a copy made by people fails alike.
+	exported := false
+	defer func() {
+		if exported && errors.Is(err, errAuditFailed) {
+			err = &exportFailure{err}
+		}
+	}()
 	fs := newFlags("audit verify")
 	var saved stringList
 	fs.Var(&saved, "checkpoint", "a checkpoint saved earlier (outside the vault); prove the log extends it (give it more than once for several, such as your own and, with --store, the vault's sticky head)")
@@ -118,9 +126,22 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) er
 		}
 		defer local.Close()
 		k = local.key
+		exported = local.export
+		if local.export {
+			// Files taken from the folder vouch for nothing: it names
+			// any key, and holds any checkpoint, its maker chose.
+			for _, f := range append([]string{*key}, saved...) {
+				if insideFolder(f, local.path) {
+					fmt.Fprintf(stderr, "warning: %s is inside the export %s itself, which holds whatever key and checkpoints its maker chose: give the key (or its fingerprint) the vault's operators published, and a checkpoint you or they kept apart from the export\n", f, local.path)
+				}
+			}
+		}
 	} else if c, k, err = clientAndLogKey(); err != nil {
 		if errors.As(err, new(*unreachableError)) {
 			return fmt.Errorf("%w; a vault that is stopped, or refuses to start, is audited from its log store: custos audit verify --store DATA/custody.db (or a postgres:// URL) --key vault.key", err)
+		}
+		if errors.Is(err, errNoServer) {
+			return fmt.Errorf("%w. Without the vault, an export folder (custos audit export) or the log's store is checked with --store DIR --key KEY", err)
 		}
 		return err
 	}
@@ -130,6 +151,13 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) er
 				json.NewEncoder(stdout).Encode(verifyFailure{OK: false, Error: strings.TrimPrefix(err.Error(), errAuditFailed.Error()+": ")})
 			}
 			return err
+		}
+	}
+	if local != nil && local.export {
+		// The folder's own key file is what its maker wrote: one that
+		// is not the log's says the folder was put together.
+		if b, err := os.ReadFile(filepath.Join(local.path, "key")); err == nil && strings.TrimSpace(string(b)) != k.Key {
+			fmt.Fprintf(stderr, "warning: the export's key file names another key than the log's first event (%s): the folder was put together from more than one export, or its key file was replaced; the audit checks the log against the key you gave\n", cut(strings.TrimSpace(string(b)), 100))
 		}
 	}
 	verifier, err := note.NewVerifier(k.Key)
@@ -143,6 +171,9 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) er
 	var goal uint64
 	if local != nil {
 		if cps, feed, goal, err = local.checkpoints(); err != nil {
+			if *asJSON && errors.Is(err, errAuditFailed) {
+				json.NewEncoder(stdout).Encode(verifyFailure{OK: false, Error: strings.TrimPrefix(err.Error(), errAuditFailed.Error()+": ")})
+			}
 			return err
 		}
 	} else if cps, feed, goal, err = serverCheckpoints(c); err != nil {
@@ -294,6 +325,10 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) er
 			lastAt[ext.Size-1] = time.Time{}
 		}
 	}
+	if local != nil && local.export && goal > 0 {
+		// The time of the export's last event: what it is the log as of.
+		lastAt[goal-1] = time.Time{}
+	}
 	asOf := func(size uint64) string {
 		if size == 0 {
 			return ""
@@ -330,6 +365,9 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) er
 				for _, g := range given {
 					if g.Size == p.Checkpoint && p.Checkpoint > 0 {
 						p.Reason += findings.rollbackAdvice(g.Checkpoint)
+						if local != nil && local.export && g.Size > eng.Size() {
+							p.Reason += fmt.Sprintf(". An export holds the log up to its newest checkpoint as it was made (%d events here%s): if the checkpoint given was saved after the export was made, this is no finding: ask for a newer export; if before, events it covers were removed from the export", eng.Size(), strings.Replace(asOf(eng.Size()), "the log as of", ", the last of", 1))
+						}
 						break
 					}
 				}
@@ -454,7 +492,7 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) er
 		text += "; NOT compared with the vault's sticky head (see the warning below)"
 	}
 	if local != nil && local.export {
-		text += fmt.Sprintf("\nchecked: %s of the export %s (every event it holds), read without the server, up to the newest checkpoint in it; an export holds no lookup values, so those the store keeps were not compared; log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)
+		text += fmt.Sprintf("\nchecked: %s (the log%s) of the export folder %s, every event it holds, read without the server, up to the newest checkpoint in it; an export holds no lookup values, so those the store keeps were not compared; log key fingerprint %s", eventRange(res.Events), strings.TrimPrefix(asOf(res.Events), "the log"), local.path, out.Fingerprint)
 	} else if local != nil {
 		text += fmt.Sprintf("\nchecked: %s of %s (every event it holds), read without the server, up to the newest signed checkpoint there (its stored checkpoints and batch seal); log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)
 	} else {
@@ -980,6 +1018,9 @@ func runAuditLog(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	c, err := newClient()
+	if errors.Is(err, errNoServer) {
+		return fmt.Errorf("%w. Without the vault, the timeline of an export folder (custos audit export) or of the log's store is read with --store DIR --key KEY", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,7 +76,7 @@ func TestAuditOfAnExportSaysWhatItRead(t *testing.T) {
 	if err := run([]string{"audit", "verify", "--store", dir, "--key", keyFile}, &out, &errs); err != nil {
 		t.Fatalf("%v\n%s", err, errs.String())
 	}
-	for _, want := range []string{"of the export " + dir, "an export holds no lookup values", "NOT compared with the vault's sticky head", "an export folder holds none"} {
+	for _, want := range []string{"of the export folder " + dir, "an export holds no lookup values", "NOT compared with the vault's sticky head", "an export folder holds none"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("the answer does not say %q:\n%s", want, out.String())
 		}
@@ -162,5 +163,37 @@ func TestTimelineOfAStoreFollowsItsAudit(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Fatalf("audit log %v: %v, want %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TestAnExportsNewestCheckpointAlteredIsAFinding: a file under the
+// largest checkpoint name that holds another size's checkpoint is a
+// finding of the audit, answered with --json as any other ({"ok":false}),
+// as it is under a smaller name; and an export's own key file naming
+// another key than the log's is said.
+func TestAnExportsNewestCheckpointAlteredIsAFinding(t *testing.T) {
+	data, _, keyFile := stoppedVault(t)
+	dir := filepath.Join(t.TempDir(), "export")
+	writeExportOf(t, filepath.Join(data, "custody.db"), dir)
+	ents, _ := os.ReadDir(filepath.Join(dir, "checkpoints"))
+	first, err := os.ReadFile(filepath.Join(dir, "checkpoints", ents[0].Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "checkpoints", "00000000000000000099"), first, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "key"), []byte("custos-elsewhere+01234567+AAAA\n"), 0o644)
+	var out, errs bytes.Buffer
+	err = run([]string{"audit", "verify", "--store", dir, "--key", keyFile, "--json"}, &out, &errs)
+	var res struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+	}
+	if err == nil || !errors.Is(err, errAuditFailed) || !errors.As(err, new(*exportFailure)) || json.Unmarshal(out.Bytes(), &res) != nil || res.OK || !strings.Contains(res.Error, "does not hold a checkpoint of size 99") {
+		t.Fatalf("the audit answered %v, %s", err, out.String())
+	}
+	if !strings.Contains(errs.String(), "warning: the export's key file names another key") {
+		t.Fatalf("the export's other key is not said:\n%s", errs.String())
 	}
 }

@@ -94,6 +94,8 @@ func openLocalLog(path string) (*localLog, error) {
 			name = u.Redacted()
 		}
 		r, err = postgres.OpenReader(ctx, postgres.Config{URL: path})
+	} else if why := notAStore(path); why != "" {
+		return nil, inputErr("--store", errors.New(why))
 	} else if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
 		// A folder custos audit export wrote: what the vault served,
 		// with no sticky head beside it.
@@ -140,9 +142,94 @@ func openLocalLog(path string) (*localLog, error) {
 	}
 	if err != nil {
 		r.Close()
-		return nil, fmt.Errorf("%w: %s: %v", errAuditFailed, name, err)
+		err = fmt.Errorf("%w: %s: %v", errAuditFailed, name, err)
+		if export {
+			return nil, &exportFailure{err}
+		}
+		return nil, err
 	}
 	return l, nil
+}
+
+// insideFolder reports whether file names a file inside folder dir (at
+// any depth, links resolved); false for "", "-" and what is no file
+// (a key given by value or fingerprint).
+func insideFolder(file, dir string) bool {
+	if file == "" || file == "-" {
+		return false
+	}
+	if fi, err := os.Stat(file); err != nil || fi.IsDir() {
+		return false
+	}
+	f, err1 := filepath.EvalSymlinks(file)
+	d, err2 := filepath.EvalSymlinks(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	f, err1 = filepath.Abs(f)
+	d, err2 = filepath.Abs(d)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, f)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// notAStore says what a --store path that is neither a log store nor an
+// export folder is, and what to give instead, or "" if it may be one (a
+// SQLite file, or something the SQLite reader says it is not).
+func notAStore(path string) string {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Sprintf("%s: no such file or folder: give the log's SQLite file (DATA/custody.db), a postgres:// URL, or the folder custos audit export wrote", path)
+	case err != nil:
+		return ""
+	case fi.IsDir():
+		if filepath.Base(filepath.Clean(path)) == exportdir.CheckpointsDir && exportdir.IsExport(filepath.Dir(filepath.Clean(path))) {
+			return fmt.Sprintf("%s is the export's checkpoints folder: give the folder above it, %s", path, filepath.Dir(filepath.Clean(path)))
+		}
+		var inside []string
+		if ents, err := os.ReadDir(path); err == nil {
+			for _, e := range ents {
+				if e.IsDir() && exportdir.IsExport(filepath.Join(path, e.Name())) {
+					inside = append(inside, filepath.Join(path, e.Name()))
+				}
+			}
+		}
+		if len(inside) > 0 {
+			more := ""
+			if len(inside) > 3 {
+				more = fmt.Sprintf(" (or one of %d more)", len(inside)-3)
+				inside = inside[:3]
+			}
+			return fmt.Sprintf("%s is not itself a custody log export, but holds one: give %s%s", path, strings.Join(inside, " or "), more)
+		}
+		if db := filepath.Join(path, "custody.db"); !exportdir.IsExport(path) {
+			if fi, err := os.Stat(db); err == nil && fi.Mode().IsRegular() {
+				return fmt.Sprintf("%s is a vault's data folder, not an export: give its log's file, %s", path, db)
+			}
+		}
+		return ""
+	}
+	if filepath.Base(path) == exportdir.EventsFile {
+		return fmt.Sprintf("%s is one file of an export: give the folder that holds it, %s (its checkpoints are read from there too)", path, filepath.Dir(path))
+	}
+	head := make([]byte, 262)
+	if f, err := os.Open(path); err == nil {
+		n, _ := io.ReadFull(f, head)
+		f.Close()
+		head = head[:n]
+	}
+	switch {
+	case len(head) >= 4 && string(head[:4]) == "PK\x03\x04":
+		return fmt.Sprintf("%s is a zip file: unpack it first (unzip), and give the folder it holds", path)
+	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+		return fmt.Sprintf("%s is a gzip-compressed file (a .tar.gz?): unpack it first (tar -xzf), and give the folder it holds", path)
+	case len(head) >= 262 && string(head[257:262]) == "ustar":
+		return fmt.Sprintf("%s is a tar file: unpack it first (tar -xf), and give the folder it holds", path)
+	}
+	return ""
 }
 
 // checkpoints are the file's checkpoints as GET /v1/log/checkpoints
@@ -170,6 +257,10 @@ func (l *localLog) checkpoints() (head api.CheckpointsResponse, feed *checkpoint
 		}
 	}
 	last, err := l.r.LastCheckpoint(ctx)
+	var altered *exportdir.Altered
+	if errors.As(err, &altered) {
+		return head, nil, 0, fmt.Errorf("%w: %v", errAuditFailed, altered)
+	}
 	if err != nil {
 		return head, nil, 0, fmt.Errorf("--store %s: %w", l.path, err)
 	}
@@ -255,7 +346,7 @@ func (l *localLog) uncovered(covered uint64) error {
 	if l.export && l.rows > l.storeCovered {
 		// An export is cut at its newest checkpoint: events beyond it
 		// were added after it was written, whatever else covers them.
-		return fmt.Errorf("the export %s holds %s after the %d that its newest checkpoint covers (up to position %d): an export is cut at its newest checkpoint, so they were added to its %s after it was written", l.path, plural(int(l.rows-l.storeCovered), "event"), l.storeCovered, l.last, exportdir.EventsFile)
+		return fmt.Errorf("the export %s holds %s after the %d that its newest checkpoint covers (up to position %d): an export is cut at its newest checkpoint, so either they were added to its %s after it was written, or its newest checkpoints were removed from %s/", l.path, plural(int(l.rows-l.storeCovered), "event"), l.storeCovered, l.last, exportdir.EventsFile, exportdir.CheckpointsDir)
 	}
 	if l.rows <= covered {
 		if l.rows > l.storeCovered {
@@ -394,7 +485,14 @@ func isStickyHead(file string) bool {
 func (l *localLog) headNotCompared(own string) string {
 	where := "it was not given with --checkpoint, and a PostgreSQL store has no data folder beside it where it could be found"
 	if l.export {
-		where = "it was not given with --checkpoint, and an export folder holds none (custos audit export writes what the vault serves, not the vault's own records)"
+		cut := "a log cut short together with its newest checkpoints would pass it"
+		if own != "" {
+			cut = "events after " + own + " could have been cut from the export with its newest checkpoints and it would pass"
+		}
+		return "the vault's sticky head, its own record of how long the log is, was not compared: an export folder holds none (custos audit export writes what the vault serves). " +
+			"So this audit proves the events the export holds, and that the log extends the checkpoints you gave, not that none were cut from its end: " + cut + ". " +
+			"Ask the vault's operators for the vault's head as it was when the export was made (DATA/keyring/" + vault.HeadFile + ", or a checkpoint they saved then, or one witnesses cosigned), " +
+			"kept apart from the export, and give it with --checkpoint"
 	}
 	if _, ok := l.r.(*sqlite.Reader); ok {
 		where = fmt.Sprintf("there is no %s beside %s (a copy of the log's file alone, without the vault's data folder), and none was given with --checkpoint",

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/events"
@@ -42,13 +46,36 @@ func storeTimeline(store, key string, saved []string, caseID, item, person strin
 			return nil, fmt.Errorf("%w; the log did not pass its audit, so no timeline of it is shown (custos audit verify --store says the same)", err)
 		}
 		fmt.Fprintf(stderr, "warning: the log's integrity holds, but %v\n", err)
+	} else {
+		// What was audited, before the timeline: how far it reaches,
+		// and what the audit warned of (a sticky head not compared).
+		var res verifyOutput
+		if json.Unmarshal(answer.Bytes(), &res) == nil {
+			fmt.Fprintf(stderr, "audited: %s, the log's integrity and custody rules hold (custos audit verify --store gives the whole answer)\n", eventRange(res.Events))
+			for _, w := range res.Warnings {
+				fmt.Fprintf(stderr, "warning: %s\n", w)
+			}
+		}
 	}
 	switch {
 	case item != "" && !sel.named:
-		return nil, fmt.Errorf("no item %q: no event of the custody log names it as its item", cut(item, 80))
+		msg := fmt.Sprintf("no item %q: no event of the custody log names it as its item", cut(item, 80))
+		if !itemID.MatchString(item) {
+			msg += " (an item id is it_ and 24 digits 0-9 and a-f, as custos item list and the custody report give it)"
+		}
+		if len(sel.similar) > 0 {
+			msg += "; items deposited under a name containing it, or with an id beginning with it: " + strings.Join(sel.similar, ", ")
+			if sel.moreSimilar > 0 {
+				msg += fmt.Sprintf(" and %d more", sel.moreSimilar)
+			}
+		} else {
+			msg += "; the items of a case are in its timeline (--case CASE)"
+		}
+		return nil, errors.New(msg)
 	case caseID != "" && !sel.named:
 		return nil, fmt.Errorf("no case %q: no event of the custody log names it as its case (an attempt on a case that was never opened is recorded without one: find it with --person)", cut(caseID, 80))
 	}
+	slices.SortStableFunc(sel.events, func(a, b *events.Event) int { return cmp.Compare(a.Seq, b.Seq) })
 	return sel.events, nil
 }
 
@@ -66,9 +93,23 @@ type timelineSelection struct {
 	itemCase string
 	// packages are those that carried the item.
 	packages map[string]bool
-	named    bool
-	events   []*events.Event
+	// destructions are, until the item's deposit names its case, each
+	// case's own destruction events (a handful a case), by case.
+	destructions map[string][]*events.Event
+	named        bool
+	events       []*events.Event
+	// similar are, for an item nothing names, the items deposited under
+	// a name containing it, or whose id begins with it (at most
+	// maxSimilar, moreSimilar counting the others).
+	similar     []string
+	moreSimilar int
 }
+
+// maxSimilar bounds the items a "no item" answer suggests.
+const maxSimilar = 5
+
+// itemID is the form of an item's id.
+var itemID = regexp.MustCompile(`^it_[0-9a-f]{24}$`)
 
 // keep adds ev to the selection if person and from keep it.
 func (s *timelineSelection) keep(ev *events.Event) {
@@ -80,12 +121,28 @@ func (s *timelineSelection) keep(ev *events.Event) {
 func (s *timelineSelection) add(ev *events.Event) {
 	switch {
 	case s.item != "":
+		if ev.Type == vault.TypeItemDeposited && ev.Item != s.item && !s.named {
+			s.suggest(ev)
+		}
 		if ev.Item == s.item {
 			s.named = true
 			if ev.Type == vault.TypeItemDeposited && s.itemCase == "" {
 				s.itemCase = ev.Case
+				// The case's destruction asked (and rejected) before
+				// the item came is in its timeline too, in log order.
+				for _, e := range s.destructions[ev.Case] {
+					s.keep(e)
+				}
+				s.destructions = nil
 			}
 			s.keep(ev)
+			return
+		}
+		if s.itemCase == "" && ev.Item == "" && ev.Case != "" && isDestruction(ev.Type) {
+			if s.destructions == nil {
+				s.destructions = map[string][]*events.Event{}
+			}
+			s.destructions[ev.Case] = append(s.destructions[ev.Case], ev)
 			return
 		}
 		if s.itemCase == "" || ev.Case != s.itemCase || ev.Item != "" {
@@ -105,8 +162,10 @@ func (s *timelineSelection) add(ev *events.Event) {
 			if ev.DecodeData(&d) == nil && s.packages[d.Package] {
 				s.keep(ev)
 			}
-		case vault.TypeDestructionRequested, vault.TypeDestructionApproved, vault.TypeDestructionRejected, vault.TypeCaseDestroyed:
-			s.keep(ev)
+		default:
+			if isDestruction(ev.Type) {
+				s.keep(ev)
+			}
 		}
 	case s.caseID != "":
 		if ev.Case == s.caseID {
@@ -116,4 +175,37 @@ func (s *timelineSelection) add(ev *events.Event) {
 	default:
 		s.keep(ev)
 	}
+}
+
+// suggest keeps a deposit's item among those suggested for an item id
+// nothing names: one whose name contains the id asked for (a name typed
+// for an id), or whose id begins with it (an id cut short), any case.
+func (s *timelineSelection) suggest(ev *events.Event) {
+	q := strings.ToLower(strings.TrimSpace(s.item))
+	if q == "" {
+		return
+	}
+	var d struct {
+		Name string `json:"name"`
+	}
+	_ = ev.DecodeData(&d)
+	if !strings.HasPrefix(ev.Item, q) && !strings.Contains(strings.ToLower(d.Name), q) {
+		return
+	}
+	if len(s.similar) == maxSimilar {
+		s.moreSimilar++
+		return
+	}
+	s.similar = append(s.similar, fmt.Sprintf("%s %q (case %s)", ev.Item, cut(d.Name, 60), ev.Case))
+}
+
+// isDestruction reports whether an event of type typ is of a case's
+// destruction (asked, approved, rejected, done), which an item's
+// timeline includes.
+func isDestruction(typ string) bool {
+	switch typ {
+	case vault.TypeDestructionRequested, vault.TypeDestructionApproved, vault.TypeDestructionRejected, vault.TypeCaseDestroyed:
+		return true
+	}
+	return false
 }

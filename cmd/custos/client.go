@@ -53,12 +53,16 @@ func newClient() (*client, error) {
 	return c, nil
 }
 
+// errNoServer is the answer of a command that needs the vault where
+// CUSTOS_SERVER is not set.
+var errNoServer = errors.New("CUSTOS_SERVER is not set: export CUSTOS_SERVER=https://ADDRESS-OF-YOUR-VAULT, the address your vault's custodians gave you with your invitation or sign-in instructions, and CUSTOS_CACERT=FILE if they gave you the vault's CA certificate (on a development vault, source one of the .env files it wrote instead, e.g. DIR/dev/investigator.env)")
+
 // newAnonymousClient returns a client of CUSTOS_SERVER that is not signed
 // in, for signing in.
 func newAnonymousClient() (*client, error) {
 	server := os.Getenv("CUSTOS_SERVER")
 	if server == "" {
-		return nil, errors.New("CUSTOS_SERVER is not set: export CUSTOS_SERVER=https://ADDRESS-OF-YOUR-VAULT, the address your vault's custodians gave you with your invitation or sign-in instructions, and CUSTOS_CACERT=FILE if they gave you the vault's CA certificate (on a development vault, source one of the .env files it wrote instead, e.g. DIR/dev/investigator.env)")
+		return nil, errNoServer
 	}
 	u, err := url.Parse(server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

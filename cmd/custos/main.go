@@ -61,7 +61,11 @@ func main() {
 		if errors.As(err, &kn) {
 			fmt.Fprintln(os.Stderr, "First: compare the key you gave (--key) with the one you were given, character by character; a mistyped key fails before anything is checked. Only if they match is this a finding.")
 		}
-		fmt.Fprintln(os.Stderr, auditFailedAdvice)
+		if errors.As(err, new(*exportFailure)) {
+			fmt.Fprintln(os.Stderr, exportFailedAdvice)
+		} else {
+			fmt.Fprintln(os.Stderr, auditFailedAdvice)
+		}
 	}
 	os.Exit(1)
 }
@@ -69,6 +73,18 @@ func main() {
 // auditFailedAdvice follows an audit's finding on standard error: what
 // an auditor does next.
 const auditFailedAdvice = `What to do: keep the vault, its data folder and its log store as they are (do not restart, restore or repair anything yet), keep this message, and follow docs/operations.md, "Incident response: a failed audit".`
+
+// exportFailedAdvice follows a failed audit of an export folder: a copy
+// made and carried by people, which a mistake in the copying fails as
+// much as a change by an insider, so the first step is another copy.
+const exportFailedAdvice = `What to do: an export is a copy of the log, made and carried by people. Keep this folder as it is and keep this message; ask the vault's auditors for the export again, copied as bytes (in a zip or tar file), with the key as they published it. If a new export fails alike, or the vault's own audit (custos audit verify) fails, the vault's operators follow docs/operations.md, "Incident response: a failed audit".`
+
+// exportFailure is an audit of an export folder that failed (audit
+// verify --store DIR, audit log --store DIR).
+type exportFailure struct{ err error }
+
+func (e *exportFailure) Error() string { return e.err.Error() }
+func (e *exportFailure) Unwrap() error { return e.err }
 
 // errInput marks an error about a file the user named on the command
 // line (missing or unreadable): exit status 2, as a usage error, so that
@@ -209,7 +225,9 @@ func printOverview(w io.Writer) {
 	fmt.Fprintln(w, "\nClients read CUSTOS_SERVER (and CUSTOS_CACERT, the vault's CA certificate, where")
 	fmt.Fprintln(w, "the vault's TLS certificate is not publicly trusted) and your sign-in (custos login,")
 	fmt.Fprintln(w, "or CUSTOS_TOKEN, or CUSTOS_CLIENT_CERT and CUSTOS_CLIENT_KEY); with --json a command")
-	fmt.Fprintln(w, "prints one JSON object.")
+	fmt.Fprintln(w, "prints one JSON object. Without the vault, custos audit verify --store and custos")
+	fmt.Fprintln(w, "audit log --store check and read an export folder or the log's own store")
+	fmt.Fprintln(w, "(docs/operations.md, \"Auditing without the vault\").")
 	for _, g := range groups {
 		fmt.Fprintf(w, "\n%s:\n", g)
 		for _, c := range commands {

@@ -13,8 +13,11 @@
 // carriage return (a copy converted to Windows line ends), a checkpoint
 // file longer than [events.MaxCheckpointSize] bytes, under a name the
 // export does not give, or holding a checkpoint of another size than its
-// name. It never loads more than one event line at a time. Files whose
-// names begin with "." (such as a desktop's .DS_Store) are set aside.
+// name, an empty line, a second file of a checkpoint identical to the
+// first, anything but a regular file where a file belongs (a named pipe
+// would never end a read). It never loads more than one event line at a
+// time. Files whose names begin with "." (such as a desktop's
+// .DS_Store) are set aside.
 package exportdir
 
 import (
@@ -150,7 +153,13 @@ func (r *Reader) Read(ctx context.Context, from uint64, fn func(events.Record) e
 // lines calls fn with each line of events.ndjson without its newline
 // and its position (from 0).
 func (r *Reader) lines(ctx context.Context, fn func(uint64, []byte) error) error {
-	f, err := os.Open(filepath.Join(r.dir, EventsFile))
+	path := filepath.Join(r.dir, EventsFile)
+	if fi, err := os.Stat(path); err != nil {
+		return err
+	} else if !fi.Mode().IsRegular() {
+		return altered("%s is not a file (%s)", path, fi.Mode().Type())
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
@@ -168,12 +177,15 @@ func (r *Reader) lines(ctx context.Context, fn func(uint64, []byte) error) error
 			return altered("%s line %d (event %d) is longer than an event may be (%d bytes)", EventsFile, seq+1, seq, events.MaxEventSize)
 		}
 		if err == io.EOF && len(line) == 0 {
-			return nil
+			return nil // the end, after a newline (or an empty file)
 		}
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("%s: %w", EventsFile, err)
 		}
 		line = bytes.TrimSuffix(line, []byte("\n"))
+		if len(line) == 0 && err != io.EOF {
+			return altered("%s line %d (event %d) is empty: an export writes one event on each line, and no empty line", EventsFile, seq+1, seq)
+		}
 		if len(line) > events.MaxEventSize {
 			return altered("%s line %d (event %d) is longer than an event may be (%d bytes)", EventsFile, seq+1, seq, events.MaxEventSize)
 		}
@@ -191,8 +203,11 @@ func (r *Reader) lines(ctx context.Context, fn func(uint64, []byte) error) error
 }
 
 // ReadCheckpoints calls fn with each checkpoint of size from or more, in
-// order of size (a second checkpoint of a size after the first).
+// order of size (a second checkpoint of a size after the first, which
+// must differ from it: an export writes each checkpoint once).
 func (r *Reader) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {
+	var prev []byte
+	var prevName string
 	for _, c := range r.checkpoints {
 		if c.size < from {
 			continue
@@ -204,6 +219,10 @@ func (r *Reader) ReadCheckpoints(ctx context.Context, from uint64, fn func(event
 		if err != nil {
 			return err
 		}
+		if c.n > 1 && prevName != "" && bytes.Equal(note, prev) {
+			return altered("%s holds the same checkpoint as %s: an export writes each checkpoint once (a second file of a size only for a different checkpoint of it)", filepath.Join(r.dir, CheckpointsDir, c.name), prevName)
+		}
+		prev, prevName = note, c.name
 		if err := fn(events.StoredCheckpoint{Size: c.size, Note: note}); err != nil {
 			return err
 		}
@@ -215,6 +234,12 @@ func (r *Reader) ReadCheckpoints(ctx context.Context, from uint64, fn func(event
 // may be or of another size than its name gives.
 func (r *Reader) note(c checkpointFile) ([]byte, error) {
 	path := filepath.Join(r.dir, CheckpointsDir, c.name)
+	if fi, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		// A pipe would never end a read; a device is no copy.
+		return nil, altered("%s is not a file (%s): an export writes each checkpoint as a file", path, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -226,6 +251,9 @@ func (r *Reader) note(c checkpointFile) ([]byte, error) {
 	}
 	if len(b) > events.MaxCheckpointSize {
 		return nil, altered("%s is longer than a checkpoint may be (%d bytes)", path, events.MaxCheckpointSize)
+	}
+	if bytes.Contains(b, []byte("\r\n")) {
+		return nil, altered("%s ends its lines with carriage returns: it was changed by a program that writes Windows line ends, and is no longer the note the log's key signed; copy the export as it was written (in a zip or tar file)", path)
 	}
 	if size, ok := events.StatedSize(b); !ok || size != c.size {
 		return nil, altered("%s does not hold a checkpoint of size %d, as its name says: it was changed or renamed after the export", path, c.size)

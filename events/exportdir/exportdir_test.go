@@ -52,7 +52,7 @@ func TestReadsTheFolderAsExported(t *testing.T) {
 	dir := folder(t, []byte("{\"a\":0}\n{\"a\":1}\n{\"a\":2}"), map[string][]byte{
 		"00000000000000000003":   note(3),
 		"00000000000000000001":   note(1),
-		"00000000000000000003-2": note(3),
+		"00000000000000000003-2": bytes.Replace(note(3), []byte("AAAA"), []byte("BBBB"), 1),
 		".DS_Store":              []byte("desktop"),
 	})
 	if !IsExport(dir) || IsExport(filepath.Join(dir, CheckpointsDir)) {
@@ -107,6 +107,10 @@ func TestRefusesWhatNoExportHolds(t *testing.T) {
 		{"checkpoint of another size", []byte("{}\n"), map[string][]byte{"00000000000000000002": note(1)}, "does not hold a checkpoint of size 2", true, false},
 		{"not a checkpoint", []byte("{}\n"), map[string][]byte{"00000000000000000001": []byte("hello")}, "does not hold a checkpoint of size 1", true, false},
 		{"long checkpoint", []byte("{}\n"), map[string][]byte{"00000000000000000001": append(note(1), bytes.Repeat([]byte("x"), events.MaxCheckpointSize)...)}, "longer than a checkpoint may be", true, false},
+		{"empty line", []byte("{}\n\n{}\n"), nil, "line 2 (event 1) is empty", true, false},
+		{"empty last line", []byte("{}\n\n"), nil, "line 2 (event 1) is empty", true, false},
+		{"checkpoint with Windows line ends", []byte("{}\n"), map[string][]byte{"00000000000000000001": bytes.ReplaceAll(note(1), []byte("\n"), []byte("\r\n"))}, "ends its lines with carriage returns", true, false},
+		{"the same checkpoint twice", []byte("{}\n"), map[string][]byte{"00000000000000000001": note(1), "00000000000000000001-2": note(1)}, "holds the same checkpoint as 00000000000000000001", true, false},
 		{"a name no export gives", []byte("{}\n"), map[string][]byte{"checkpoint-1": note(1)}, "checkpoint-1 is not a checkpoint's name", false, true},
 		{"a second of size 1 numbered 1", []byte("{}\n"), map[string][]byte{"00000000000000000001-1": note(1)}, "is not a checkpoint's name", false, true},
 		{"short size", []byte("{}\n"), map[string][]byte{"1": note(1)}, "1 is not a checkpoint's name", false, true},

@@ -179,7 +179,7 @@ func TestAuditOfAnExport(t *testing.T) {
 		t.Fatalf("the export's audit answered %v (export %v)", out, exp)
 	}
 	r = offline("--store", dir)
-	if !strings.Contains(r.stdout, "of the export "+dir) || !strings.Contains(r.stdout, "an export holds no lookup values") ||
+	if !strings.Contains(r.stdout, "of the export folder "+dir) || !strings.Contains(r.stdout, "an export holds no lookup values") ||
 		!strings.Contains(r.stdout, "an export folder holds none") {
 		t.Fatalf("the export's audit does not say what it read:\n%s", r.stdout)
 	}
@@ -192,12 +192,19 @@ func TestAuditOfAnExport(t *testing.T) {
 	// export's size: a case's, an item's (with the packages and
 	// destruction of its case), the whole log's.
 	item := regexp.MustCompile(`it_[0-9a-f]{24}`).FindString(s.ok("investigator", work, "item", "list", "--case", "KH-2026-041").stdout)
+	// A destruction asked and rejected before an item comes is in that
+	// item's timeline too, as the server gives it.
+	req := s.ok("custodian", work, "case", "destroy", "KH-2026-041", "--order", "ORD-7", "--reason", "asked too soon", "--json").json(t)
+	s.ok("custodian2", work, "reject", req["request"].(string), "--reason", "the trial is not over")
+	later := filepath.Join(work, "later.txt")
+	os.WriteFile(later, []byte("more evidence"), 0o644)
+	laterItem := s.ok("investigator", work, "deposit", "--case", "KH-2026-041", later, "--json").json(t)["items"].([]any)[0].(map[string]any)["id"].(string)
 	s.prosecutorRecipient(work)
 	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-041", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
 	s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", "bundle.tar")
 	dir2 := filepath.Join(work, "export2")
 	exp2 := s.ok("auditor", work, "audit", "export", "-o", dir2, "--json").json(t)
-	for _, filter := range [][]string{{"--case", "KH-2026-041"}, {"--item", item}, {"--person", "investigator", "--since", "2026-01-01"}, nil} {
+	for _, filter := range [][]string{{"--case", "KH-2026-041"}, {"--item", item}, {"--item", laterItem}, {"--person", "investigator", "--since", "2026-01-01"}, nil} {
 		server := seqs(t, s.ok("auditor", work, append([]string{"audit", "log", "--json"}, filter...)...).stdout, uint64(exp2["events"].(float64)))
 		r := s.run("", work, "custos", append([]string{"audit", "log", "--json", "--store", dir2, "--key", keyFile}, filter...)...)
 		if r.code != 0 {
@@ -212,6 +219,20 @@ func TestAuditOfAnExport(t *testing.T) {
 	}
 	if r := s.run("", work, "custos", "audit", "log", "--store", dir2, "--key", keyFile, "--item", "it_000000000000000000000000"); r.code == 0 || !strings.Contains(r.stderr, "no item") {
 		t.Fatalf("an item nothing names: %d %s", r.code, r.stderr)
+	}
+	// A name typed for an id, or an id cut short: the items it may mean.
+	for _, typed := range []string{"later", laterItem[:10]} {
+		if r := s.run("", work, "custos", "audit", "log", "--store", dir2, "--key", keyFile, "--item", typed); r.code == 0 || !strings.Contains(r.stderr, laterItem+` "later.txt" (case KH-2026-041)`) {
+			t.Fatalf("--item %s: %d %s", typed, r.code, r.stderr)
+		}
+	}
+	// What was audited is said before the timeline.
+	if r := s.run("", work, "custos", "audit", "log", "--store", dir2, "--key", keyFile, "--case", "KH-2026-042"); !strings.Contains(r.stderr, "audited: events 0 to ") || !strings.Contains(r.stderr, "warning: the vault's sticky head") {
+		t.Fatalf("audit log --store does not say what it audited:\n%s", r.stderr)
+	}
+	// Without --store and without a vault: where the offline way is.
+	if r := s.run("", work, "custos", "audit", "log", "--item", item); r.code == 0 || !strings.Contains(r.stderr, "--store DIR --key KEY") {
+		t.Fatalf("audit log without a vault: %s", r.stderr)
 	}
 
 	lines := strings.SplitAfter(string(must(os.ReadFile(filepath.Join(dir, "events.ndjson")))), "\n")
@@ -234,6 +255,10 @@ func TestAuditOfAnExport(t *testing.T) {
 		r := offline(append([]string{"--store", d}, args...)...)
 		if r.code == 0 || !strings.Contains(r.stderr, want) {
 			t.Fatalf("%s: the audit answered %d, stderr %q, want %q", name, r.code, r.stderr, want)
+		}
+		// What to do next is an export's: another copy first.
+		if !strings.Contains(r.stderr, "an export is a copy of the log") || strings.Contains(r.stderr, "keep the vault, its data folder") {
+			t.Fatalf("%s: the advice after the failure is not an export's:\n%s", name, r.stderr)
 		}
 	}
 	writeEvents := func(d string, ls []string) {
@@ -276,7 +301,7 @@ func TestAuditOfAnExport(t *testing.T) {
 		if r := offline("--store", d, "--checkpoint", early); r.code != 0 {
 			t.Fatalf("the export cut back to the early checkpoint fails alone: %s", r.stderr)
 		}
-	}, "the log was truncated or rolled back", "--checkpoint", late)
+	}, "if the checkpoint given was saved after the export was made, this is no finding: ask for a newer export", "--checkpoint", late)
 	other := filepath.Join(work, "other.key")
 	_, vkey, err := note.GenerateKey(rand.Reader, "custos-other")
 	if err != nil {
@@ -289,8 +314,27 @@ func TestAuditOfAnExport(t *testing.T) {
 	if r := s.run("", work, "custos", "audit", "verify", "--store", work); r.code == 0 || !strings.Contains(r.stderr, "--store needs --key") {
 		t.Fatalf("without a key: %d %s", r.code, r.stderr)
 	}
-	if r := offline("--store", work); r.code == 0 || !strings.Contains(r.stderr, "is not a custody log export") {
+	if r := offline("--store", t.TempDir()); r.code != 2 || !strings.Contains(r.stderr, "is not a custody log export") {
 		t.Fatalf("a folder that is no export: %d %s", r.code, r.stderr)
+	}
+	// The usual slips: the folder above the export, its events file, its
+	// checkpoints folder, a zip of it, a name that is not there.
+	zipped := filepath.Join(work, "export.zip")
+	os.WriteFile(zipped, []byte("PK\x03\x04 the rest of a zip file"), 0o644)
+	for _, c := range []struct{ store, want string }{
+		{work, "is not itself a custody log export, but holds one: give " + work},
+		{filepath.Join(dir, "events.ndjson"), "is one file of an export: give the folder that holds it, " + dir},
+		{filepath.Join(dir, "checkpoints"), "is the export's checkpoints folder: give the folder above it, " + dir},
+		{zipped, "is a zip file: unpack it first"},
+		{filepath.Join(work, "nowhere"), "no such file or folder"},
+	} {
+		if r := offline("--store", c.store); r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Fatalf("--store %s: %d %s, want %q", c.store, r.code, r.stderr, c.want)
+		}
+	}
+	// The folder's own key vouches for nothing: said.
+	if r := s.run("", work, "custos", "audit", "verify", "--store", dir, "--key", filepath.Join(dir, "key")); !strings.Contains(r.stderr, "is inside the export") {
+		t.Fatalf("--key from inside the export: %s", r.stderr)
 	}
 }
 
