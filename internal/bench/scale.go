@@ -204,6 +204,10 @@ func Scale(custos, dir string, n int, progress io.Writer, keep string) ([]Metric
 	if err != nil {
 		return fail("audit verify", err)
 	}
+	logKey, err := scaleLogKey(s.url, auditor)
+	if err != nil {
+		return fail("the log's key", err)
+	}
 	serverAfter, err := processCPU(s.c.Process.Pid)
 	if err != nil {
 		return nil, err
@@ -213,6 +217,18 @@ func Scale(custos, dir string, n int, progress io.Writer, keep string) ([]Metric
 	if err := s.stop(); err != nil {
 		return fail("stopping the server", err)
 	}
+	// The same audit without the server (audit verify --store): the
+	// log's file read by the auditor's process alone, which then has
+	// both cores.
+	keyFile := filepath.Join(dir, "scale-log.key")
+	if err := os.WriteFile(keyFile, []byte(logKey+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	sv, err := scaleAuditVerify(custos, "", "", dir, "--store", filepath.Join(data, "custody.db"), "--key", keyFile)
+	if err != nil {
+		return fail("audit verify --store", err)
+	}
+	say("audit verify --store: %d events in %.1f s (%.1f s of its CPU), peak %.0f MiB", sv.events, sv.elapsed.Seconds(), sv.cpu.Seconds(), sv.peakMiB)
 	// The start without a state snapshot: the first after an upgrade,
 	// or after DATA/snapshots was removed (docs/state-snapshots.md).
 	if err := os.RemoveAll(filepath.Join(data, "snapshots")); err != nil {
@@ -262,7 +278,29 @@ func Scale(custos, dir string, n int, progress io.Writer, keep string) ([]Metric
 		{"audit_verify_cpu_s" + at, av.cpu.Seconds(), "s"},
 		{"audit_verify_server_cpu_s" + at, (serverAfter - serverBefore).Seconds(), "s"},
 		{"audit_verify_peak_rss_mib" + at, av.peakMiB, "MiB"},
+		{"audit_verify_store_events_per_s" + at, float64(sv.events) / sv.elapsed.Seconds(), "events/s"},
+		{"audit_verify_store_cpu_s" + at, sv.cpu.Seconds(), "s"},
+		{"audit_verify_store_peak_rss_mib" + at, sv.peakMiB, "MiB"},
 	}, nil
+}
+
+// scaleLogKey is the custody log's verifier key as the vault at base
+// names it (GET /v1/log/key), for audit verify --store --key.
+func scaleLogKey(base, token string) (string, error) {
+	req, _ := http.NewRequest("GET", base+"/v1/log/key", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Key string `json:"key"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out.Key == "" {
+		return "", fmt.Errorf("log key: HTTP %d %v", resp.StatusCode, err)
+	}
+	return out.Key, nil
 }
 
 // keepHistory writes what keptHistory reads back.
@@ -606,18 +644,22 @@ type auditRun struct {
 }
 
 // scaleAuditVerify runs `custos audit verify --json` as the development
-// auditor against the server at base, the whole process timed, its peak
-// resident set and CPU time taken from its rusage.
-func scaleAuditVerify(custos, base, credential, dir string) (auditRun, error) {
+// auditor against the server at base (with extra, such as --store FILE
+// --key KEY, base and credential "" for none), the whole process timed,
+// its peak resident set and CPU time taken from its rusage.
+func scaleAuditVerify(custos, base, credential, dir string, extra ...string) (auditRun, error) {
 	home, err := os.MkdirTemp(dir, "auditor-")
 	if err != nil {
 		return auditRun{}, err
 	}
 	defer os.RemoveAll(home)
-	cmd := exec.Command(custos, "audit", "verify", "--json")
+	cmd := exec.Command(custos, append([]string{"audit", "verify", "--json"}, extra...)...)
 	// The CLI keeps its session under the user's config folder: a
 	// folder of its own here.
-	cmd.Env = append(os.Environ(), "CUSTOS_SERVER="+base, "CUSTOS_TOKEN="+credential, "HOME="+home, "XDG_CONFIG_HOME="+home)
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home)
+	if base != "" {
+		cmd.Env = append(cmd.Env, "CUSTOS_SERVER="+base, "CUSTOS_TOKEN="+credential)
+	}
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	t := time.Now()
