@@ -173,7 +173,34 @@ func (v *Vault) recordRefusal(ctx context.Context, who Principal, action, target
 // log records the truth: "no such WHAT" (grounds unknown) if it does not
 // exist, else reason (grounds permission).
 func (v *Vault) refuseUnseen(ctx context.Context, who Principal, action, what, target string, exists bool, reason, rule string) error {
-	return v.refusedAs(ctx, who, action, target, unseen(what, target, exists, reason, rule))
+	err := unseen(what, target, exists, reason, rule)
+	if what == "case" {
+		if near := v.caseSpelledLike(who, target); near != "" {
+			// Said alike whether target exists or not: it names a case
+			// who may see, whatever target is.
+			err.(*refusal).answer += fmt.Sprintf("; case ids are exact, letter case included: did you mean %s?", near)
+		}
+	}
+	return v.refusedAs(ctx, who, action, target, err)
+}
+
+// caseSpelledLike is a case who may see (every case for custodians and
+// auditors, their own for investigators and analysts) whose id is
+// target's but for letter case and spaces around it, or "".
+func (v *Vault) caseSpelledLike(who Principal, target string) string {
+	want := strings.TrimSpace(target)
+	if want == "" || len(want) > 64 {
+		return ""
+	}
+	for _, id := range v.state.allCases() {
+		if id == target || !strings.EqualFold(id, want) {
+			continue
+		}
+		if c, ok := v.state.getCase(id); ok && (seesAllCases(who) || assigned(who, c)) {
+			return id
+		}
+	}
+	return ""
 }
 
 // assignedItem returns an item whose case who is assigned to. An unknown

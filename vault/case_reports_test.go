@@ -119,3 +119,40 @@ func TestReportsOfACase(t *testing.T) {
 		t.Fatalf("a case id that is none: %v", err)
 	}
 }
+
+// TestCaseIdSpelledOtherwise: a case id typed in another letter case is
+// answered with the case meant, where the person may see it, and alike
+// whether the id typed names a case or not; never a case they may not see.
+func TestCaseIdSpelledOtherwise(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	outsider := enrolled(t, v, "ana4", RoleAnalyst)
+	if err := v.OpenCase(ctx, outsider, "hl-1", "another team's case, spelt alike"); err != nil {
+		t.Fatal(err)
+	}
+	// ana1 is on HL-1 and not on hl-1: asking for hl-1 (which exists)
+	// and for Hl-1 (which does not) both point to HL-1.
+	for _, typed := range []string{"hl-1", "Hl-1"} {
+		_, err := v.ShowCase(ctx, h.a1, typed)
+		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "did you mean HL-1?") {
+			t.Fatalf("case show %s as ana1: %v", typed, err)
+		}
+		_, err = v.ListReports(ctx, h.a1, ReportFilter{Case: typed})
+		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "did you mean HL-1?") {
+			t.Fatalf("report list --case %s as ana1: %v", typed, err)
+		}
+	}
+	// The outsider may see hl-1, not HL-1: asking for HL-1 points to
+	// their own, and for hL-1 too; HL-1 itself is never named to them.
+	_, err := v.ShowCase(ctx, outsider, "HL-1")
+	if err == nil || !strings.Contains(err.Error(), "did you mean hl-1?") || strings.Contains(err.Error(), "did you mean HL-1") {
+		t.Fatalf("case show HL-1 as the outsider: %v", err)
+	}
+	// A custodian sees both: the one asked for exists, no refusal.
+	if _, err := v.ShowCase(ctx, h.cust, "hl-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ShowCase(ctx, h.cust, "HL-2"); err == nil || strings.Contains(err.Error(), "did you mean") {
+		t.Fatalf("a case spelt like none: %v", err)
+	}
+}
