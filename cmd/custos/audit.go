@@ -1162,9 +1162,17 @@ To verify with Custos, on any machine and without the vault:
 
     custos audit verify --store THIS_FOLDER --key KEY [--checkpoint FILE]
 
-KEY being the key or fingerprint you obtained from the vault's operators,
-and FILE a checkpoint you saved earlier (custos audit verify
---save-checkpoint), which proves that no event was cut from the end.
+KEY being the key or fingerprint you obtained from the vault's operators
+(not the key file in this folder, which is what the vault served), and
+FILE a checkpoint kept apart from this folder: the log must extend it, so
+no event up to its size was changed or cut. One taken when this export
+was made (custos audit verify --save-checkpoint right after it) proves
+that none was cut from its end; one taken later is larger than the
+export, which then fails against it (ask for a newer export). Copy the
+folder as bytes (a zip or tar file): a copy that rewrites line ends
+changes the events. custos audit log --store THIS_FOLDER --key KEY
+--item ITEM shows an item's custody timeline once the folder passes.
+docs/operations.md, "Auditing without the vault", says more.
 
 To verify otherwise: check each checkpoint's signature with the key (section 5.4),
 replay the events (section 7: decoding, seq, prev, leaf hashes, tree) and
