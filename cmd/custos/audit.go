@@ -235,7 +235,11 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) (e
 		}
 		ext, err := events.ParseCheckpoint(b, k.Origin, verifier)
 		if err != nil {
-			return fail(fmt.Errorf("saved checkpoint %s does not carry this vault's signature (%v): it was changed after it was saved, or it is another vault's; the log itself was not checked", file, err))
+			whose := "it was changed after it was saved, or it is another vault's"
+			if origin, _, _ := strings.Cut(string(b), "\n"); origin != k.Origin && origin != "" {
+				whose = fmt.Sprintf("it is of the log %q, this log is %q: another vault's", cut(origin, 100), k.Origin)
+			}
+			return fail(fmt.Errorf("saved checkpoint %s does not carry this vault's signature (%v): %s; the log itself was not checked", file, err, whose))
 		}
 		if err := eng.AddCheckpoint(b, savedLabel(file)); err != nil {
 			return fail(err)
