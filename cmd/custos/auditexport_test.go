@@ -76,6 +76,16 @@ func TestAuditOfAnExportSaysWhatItRead(t *testing.T) {
 	if err := run([]string{"audit", "verify", "--store", dir, "--key", keyFile}, &out, &errs); err != nil {
 		t.Fatalf("%v\n%s", err, errs.String())
 	}
+	// A checkpoint of another log names both logs.
+	err := run([]string{"audit", "verify", "--store", dir, "--key", keyFile, "--checkpoint", filepath.Join("..", "..", "testdata", "custody-log", "checkpoint-5.txt")}, &out, &errs)
+	if err == nil || !strings.Contains(err.Error(), `it is of the log "custos-vectors", this log is "custos-`) {
+		t.Fatalf("another log's checkpoint: %v", err)
+	}
+	out.Reset()
+	errs.Reset()
+	if err := run([]string{"audit", "verify", "--store", dir, "--key", keyFile}, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{"of the export folder " + dir, "an export holds no lookup values", "NOT compared with the vault's sticky head", "an export folder holds none"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("the answer does not say %q:\n%s", want, out.String())
