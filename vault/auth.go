@@ -184,19 +184,25 @@ func (v *Vault) refuseUnseen(ctx context.Context, who Principal, action, what, t
 	return v.refusedAs(ctx, who, action, target, err)
 }
 
-// caseSpelledLike is a case who may see (every case for custodians and
-// auditors, their own for investigators and analysts) whose id is
-// target's but for letter case and spaces around it, or "".
+// caseSpelledLike is a case who may see (as ShowCase lets them: every
+// case for custodians and auditors, their own for investigators and
+// analysts, those they have packages of for prosecutors and defence)
+// whose id is target's but for letter case, or "": none where target
+// itself is a case they may see (refused for another reason). It looks
+// at each case's id once, under the state's read lock, without copying.
 func (v *Vault) caseSpelledLike(who Principal, target string) string {
-	want := strings.TrimSpace(target)
-	if want == "" || len(want) > 64 {
+	if target == "" || len(target) > 64 {
 		return ""
 	}
-	for _, id := range v.state.allCases() {
-		if id == target || !strings.EqualFold(id, want) {
-			continue
-		}
-		if c, ok := v.state.getCase(id); ok && (seesAllCases(who) || assigned(who, c)) {
+	sees := func(id string) bool {
+		c, ok := v.state.getCase(id)
+		return ok && (seesAllCases(who) || assigned(who, c) || v.packageFor(who, id))
+	}
+	if sees(target) {
+		return ""
+	}
+	for _, id := range v.state.casesSpelledLike(target) {
+		if sees(id) {
 			return id
 		}
 	}
@@ -472,6 +478,13 @@ func (s shown) Format(f fmt.State, verb rune) {
 // its target is one the vault knows, so that the refusal is part of that
 // case's and item's custody timeline.
 func (v *Vault) refusalScope(action, target string) (caseID, itemID string) {
+	// A case's id may look like an item's or a package's: a request
+	// about a case is the case's, whatever its id looks like.
+	if strings.HasPrefix(action, "case.") || action == "report.list" {
+		if _, ok := v.state.getCase(target); ok {
+			return target, ""
+		}
+	}
 	switch {
 	case itemIDPattern.MatchString(target):
 		// A page of the state that failed its check (halting the

@@ -156,3 +156,44 @@ func TestCaseIdSpelledOtherwise(t *testing.T) {
 		t.Fatalf("a case spelt like none: %v", err)
 	}
 }
+
+// TestCaseIdSpelledOtherwiseNotForTheCaseItself: a person refused about
+// a case they may see, typed exactly, is not pointed to another case
+// spelt alike; and a refused request about a case whose id looks like
+// an item's is recorded under that case, not the item's.
+func TestCaseIdSpelledOtherwiseNotForTheCaseItself(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if err := v.OpenCase(ctx, h.a1, "hl-1", "spelt alike"); err != nil {
+		t.Fatal(err)
+	}
+	// ana2 is on HL-1, not on hl-1; a refusal about HL-1 for another
+	// reason names no other case.
+	_, err := v.ListReports(ctx, h.a2, ReportFilter{Case: "hl-1"})
+	if err == nil || !strings.Contains(err.Error(), "did you mean HL-1?") {
+		t.Fatalf("hl-1 as ana2: %v", err)
+	}
+	// An investigator who is not a reader of reports is refused HL-1 by
+	// role: no case is named to them.
+	if _, err := v.ListReports(ctx, h.inv, ReportFilter{Case: "HL-1"}); err == nil || strings.Contains(err.Error(), "did you mean") {
+		t.Fatalf("HL-1 as an investigator: %v", err)
+	}
+	if got := v.caseSpelledLike(h.a1, "HL-1"); got != "" {
+		t.Fatalf("ana1 may see HL-1 itself, and is pointed to %q", got)
+	}
+	// A case named like an item of HL-1.
+	dep, err := v.Deposit(ctx, h.a1, DepositRequest{Case: "HL-1", Name: "photo.jpg", Body: strings.NewReader("a photo")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := dep.ID
+	if err := v.OpenCase(ctx, h.cust, id, "a case named like an item"); err != nil {
+		t.Fatal(err)
+	}
+	if c, it := v.refusalScope("report.list", id); c != id || it != "" {
+		t.Fatalf("a refused report list of case %s is recorded under case %q item %q", id, c, it)
+	}
+	if c, it := v.refusalScope("item.view", id); c != "HL-1" || it != id {
+		t.Fatalf("a refused view of item %s is recorded under case %q item %q", id, c, it)
+	}
+}

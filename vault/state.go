@@ -1629,6 +1629,21 @@ func (s *State) itemsAfter(after string, n int, held []string) ([]Item, string, 
 	return out, last, more, nil
 }
 
+// casesSpelledLike are the ids of the cases whose id is id's but for
+// letter case (id itself left out), in id order.
+func (s *State) casesSpelledLike(id string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	for c := range s.cases {
+		if len(c) == len(id) && c != id && strings.EqualFold(c, id) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 func (s *State) allCases() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -120,6 +120,9 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) (e
 	var c *client
 	var k api.KeyResponse
 	var local *localLog
+	// earlyWarnings are said on stderr as found, and in the answer's
+	// warnings too.
+	var earlyWarnings []string
 	if *store != "" {
 		if local, err = openLocalLog(*store); err != nil {
 			return err
@@ -129,12 +132,18 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) (e
 		exported = local.export
 		if local.export {
 			// Files taken from the folder vouch for nothing: it names
-			// any key, and holds any checkpoint, its maker chose.
+			// any key, and holds any checkpoint, its maker chose. A
+			// checkpoint from it is one of its own, checked as they
+			// all are, and counts for nothing more (neither yours nor
+			// the vault's head, whatever its name).
 			for _, f := range append([]string{*key}, saved...) {
 				if insideFolder(f, local.path) {
-					fmt.Fprintf(stderr, "warning: %s is inside the export %s itself, which holds whatever key and checkpoints its maker chose: give the key (or its fingerprint) the vault's operators published, and a checkpoint you or they kept apart from the export\n", f, local.path)
+					w := fmt.Sprintf("%s is inside the export %s itself, which holds whatever key and checkpoints its maker chose, and counts for nothing beyond it: give the key (or its fingerprint) the vault's operators published, and a checkpoint you or they kept apart from the export", f, local.path)
+					fmt.Fprintf(stderr, "warning: %s\n", w)
+					earlyWarnings = append(earlyWarnings, w)
 				}
 			}
+			saved = slices.DeleteFunc(saved, func(f string) bool { return insideFolder(f, local.path) })
 		}
 	} else if c, k, err = clientAndLogKey(); err != nil {
 		if errors.As(err, new(*unreachableError)) {
@@ -156,8 +165,10 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) (e
 	if local != nil && local.export {
 		// The folder's own key file is what its maker wrote: one that
 		// is not the log's says the folder was put together.
-		if b, err := os.ReadFile(filepath.Join(local.path, "key")); err == nil && strings.TrimSpace(string(b)) != k.Key {
-			fmt.Fprintf(stderr, "warning: the export's key file names another key than the log's first event (%s): the folder was put together from more than one export, or its key file was replaced; the audit checks the log against the key you gave\n", cut(strings.TrimSpace(string(b)), 100))
+		if named, ok := exportKeyFile(local.path); ok && named != k.Key {
+			w := fmt.Sprintf("the export's key file names another key than the log's first event (%q): the folder was put together from more than one export, or its key file was replaced; the audit checks the log against the key you gave", cut(named, 100))
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+			earlyWarnings = append(earlyWarnings, w)
 		}
 	}
 	verifier, err := note.NewVerifier(k.Key)
@@ -454,6 +465,7 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) (e
 		}
 		out.Warnings = append(out.Warnings, fmt.Sprintf("the log records, at event %d, an accepted rollback (custos admin accept-rollback): the vault continued from %d events and gave up %s, because %q", r.seq, r.Size, lost, r.Reason))
 	}
+	out.Warnings = append(out.Warnings, earlyWarnings...)
 	out.IntegrityFailures = findings.integrity.total
 	out.Warnings = append(out.Warnings, findings.integrityWarnings()...)
 	out.HashSetsUnused = findings.unused.total
@@ -1132,6 +1144,9 @@ type logExportOutput struct {
 	Dir            string `json:"dir"`
 	Events         uint64 `json:"events"`
 	KeyFingerprint string `json:"key_fingerprint"`
+	// NewestCheckpoint is the file of the newest checkpoint written (the
+	// one the export is cut at), to hand over apart from the folder.
+	NewestCheckpoint string `json:"newest_checkpoint"`
 }
 
 // exportReadme is README.txt of an audit export.
@@ -1169,10 +1184,10 @@ To verify with Custos, on any machine and without the vault:
 KEY being the key or fingerprint you obtained from the vault's operators
 (not the key file in this folder, which is what the vault served), and
 FILE a checkpoint kept apart from this folder: the log must extend it, so
-no event up to its size was changed or cut. One taken when this export
-was made (custos audit verify --save-checkpoint right after it) proves
-that none was cut from its end; one taken later is larger than the
-export, which then fails against it (ask for a newer export). Copy the
+no event up to its size was changed or cut. A copy of this folder's
+newest checkpoint, handed over apart from it (custos audit export names
+it), proves that none was cut from its end; one taken later is larger
+than the export, which then fails against it (ask for a newer export). Copy the
 folder as bytes (a zip or tar file): a copy that rewrites line ends
 changes the events. custos audit log --store THIS_FOLDER --key KEY
 --item ITEM shows an item's custody timeline once the folder passes.
@@ -1272,9 +1287,12 @@ func runAuditExport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fp := pkgformat.KeyFingerprint(k.Key)
-	return printResult(stdout, *asJSON, logExportOutput{Dir: *dir, Events: n, Checkpoints: written, KeyFingerprint: fp},
-		fmt.Sprintf("%s, %s and the log key (fingerprint %s) written to %s; %s says what each file is",
-			plural(int(n), "event"), plural(written, "checkpoint"), fp, *dir, filepath.Join(*dir, "README.txt")))
+	newest := filepath.Join(*dir, "checkpoints", fmt.Sprintf("%020d", covered))
+	return printResult(stdout, *asJSON, logExportOutput{Dir: *dir, Events: n, Checkpoints: written, KeyFingerprint: fp, NewestCheckpoint: newest},
+		fmt.Sprintf("%s, %s and the log key (fingerprint %s) written to %s; %s says what each file is.\n"+
+			"Hand over, apart from the folder (another message, a letter), the key's fingerprint and a copy of its newest checkpoint, %s (%s, signed by the vault's key): "+
+			"given with --checkpoint, it proves no event was cut from the folder's end",
+			plural(int(n), "event"), plural(written, "checkpoint"), fp, *dir, filepath.Join(*dir, "README.txt"), newest, plural(int(covered), "event")))
 }
 
 // writeExportCheckpoint writes note, a checkpoint of size events, into

@@ -86,6 +86,24 @@ func TestAuditOfAnExportSaysWhatItRead(t *testing.T) {
 	if err := run([]string{"audit", "verify", "--store", dir, "--key", keyFile}, &out, &errs); err != nil {
 		t.Fatal(err)
 	}
+	// A checkpoint taken from inside the folder, even named as the
+	// vault's head, counts for nothing: neither the head nor yours.
+	ents, _ := os.ReadDir(filepath.Join(dir, "checkpoints"))
+	newest, _ := os.ReadFile(filepath.Join(dir, "checkpoints", ents[len(ents)-1].Name()))
+	os.WriteFile(filepath.Join(dir, "head.checkpoint"), newest, 0o644)
+	var inside bytes.Buffer
+	if err := run([]string{"audit", "verify", "--store", dir, "--key", keyFile, "--checkpoint", filepath.Join(dir, "head.checkpoint"), "--json"}, &inside, &errs); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Compared *bool    `json:"sticky_head_compared"`
+		Extends  []uint64 `json:"extends_checkpoints"`
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal(inside.Bytes(), &res); err != nil || res.Compared == nil || *res.Compared || len(res.Extends) != 0 ||
+		!strings.Contains(strings.Join(res.Warnings, "\n"), "is inside the export") {
+		t.Fatalf("a checkpoint from inside the export: %s", inside.String())
+	}
 	for _, want := range []string{"of the export folder " + dir, "an export holds no lookup values", "NOT compared with the vault's sticky head", "an export folder holds none"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("the answer does not say %q:\n%s", want, out.String())

@@ -175,6 +175,28 @@ func insideFolder(file, dir string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
+// exportKeyFile is the key an export folder's key file names (its first
+// line, spaces around it dropped), read only from a regular file and at
+// most 4 KiB of it; ok is false where there is none to read.
+func exportKeyFile(dir string) (key string, ok bool) {
+	path := filepath.Join(dir, "key")
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4<<10))
+	if err != nil {
+		return "", false
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	return strings.TrimSpace(first), true
+}
+
 // notAStore says what a --store path that is neither a log store nor an
 // export folder is, and what to give instead, or "" if it may be one (a
 // SQLite file, or something the SQLite reader says it is not).

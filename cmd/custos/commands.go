@@ -309,7 +309,7 @@ func init() {
 		{name: "audit export", args: "-o DIR", group: au, who: "auditor",
 			summary: "write the custody log, its checkpoints and its key into a new folder, for a verifier outside the vault",
 			details: "Writes into DIR (new, or an empty folder): key (the log's verifier key, one line), events.ndjson (every event exactly as stored, one per line, in sequence order, up to the newest checkpoint), checkpoints/ (every stored signed checkpoint as issued, named by its size in 20 digits), witnessed (with witnesses: the newest cosigned checkpoint) and README.txt, which says what each file is and points to docs/custody-log.md. custos audit verify --store DIR --key KEY replays and checks it on any machine, without the vault, as it checks the vault's own store; the export is also for anyone else's verifier (docs/custody-log.md section 11). Reads are those of `audit verify` (auditors only).",
-			json:    `{"dir","events","checkpoints","key_fingerprint"}`, run: runAuditExport,
+			json:    `{"dir","events","checkpoints","key_fingerprint","newest_checkpoint"}`, run: runAuditExport,
 			examples: []string{"custos audit export -o log-2026-03"}},
 		{name: "audit timestamps", args: "-o DIR [--from SIZE] [--to SIZE] [--tsa-cert FILE] [--key KEY]", group: au, who: "auditor",
 			summary: "fetch and check the time-stamp tokens the object store keeps, with the notes they date",

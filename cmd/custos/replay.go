@@ -580,9 +580,9 @@ func (f *ruleFindings) rollbackAdvice(cp *events.Checkpoint) string {
 		}
 		told := fmt.Sprintf(". The log records, at event %d (%s), an accepted rollback (custos admin accept-rollback): the vault continued from %d events and gave up %s, because %q", r.seq, r.at.UTC().Format(time.RFC3339), r.Size, what, r.Reason)
 		if r.LostSize == cp.Size && r.LostRoot == cp.Root.String() {
-			return told + ". The checkpoint given is the head that rollback gave up: keep it, as the proof of what was lost, and save a new checkpoint to a new file (--save-checkpoint; docs/operations.md, \"Restoring\", step 4); if the rollback is not one the vault's operators told you of, follow the incident response below"
+			return told + ". The checkpoint given is the head that rollback gave up: keep it, as the proof of what was lost, and save a new checkpoint to a new file (--save-checkpoint; docs/operations.md, \"Restoring\", step 4); if the rollback is not one the vault's operators told you of, follow what to do below"
 		}
-		return told + fmt.Sprintf(". If the checkpoint given was saved before %s, it is of the history that rollback gave up: keep it, as the proof of what was lost, and save a new checkpoint to a new file (docs/operations.md, \"Restoring\", step 4). If it was saved after, no rollback explains it: the log was rewritten since; follow the incident response below", r.at.UTC().Format(time.RFC3339))
+		return told + fmt.Sprintf(". If the checkpoint given was saved before %s, it is of the history that rollback gave up: keep it, as the proof of what was lost, and save a new checkpoint to a new file (docs/operations.md, \"Restoring\", step 4). If it was saved after, no rollback explains it: the log was rewritten since; follow what to do below", r.at.UTC().Format(time.RFC3339))
 	}
 	return ""
 }

@@ -206,8 +206,10 @@ func (r *Reader) lines(ctx context.Context, fn func(uint64, []byte) error) error
 // order of size (a second checkpoint of a size after the first, which
 // must differ from it: an export writes each checkpoint once).
 func (r *Reader) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {
-	var prev []byte
-	var prevName string
+	// The notes of the size read last, by name: a second file of a size
+	// must differ from every one before it.
+	var sameSize map[string][]byte
+	var lastSize uint64
 	for _, c := range r.checkpoints {
 		if c.size < from {
 			continue
@@ -219,10 +221,15 @@ func (r *Reader) ReadCheckpoints(ctx context.Context, from uint64, fn func(event
 		if err != nil {
 			return err
 		}
-		if c.n > 1 && prevName != "" && bytes.Equal(note, prev) {
-			return altered("%s holds the same checkpoint as %s: an export writes each checkpoint once (a second file of a size only for a different checkpoint of it)", filepath.Join(r.dir, CheckpointsDir, c.name), prevName)
+		if sameSize == nil || c.size != lastSize {
+			sameSize, lastSize = map[string][]byte{}, c.size
 		}
-		prev, prevName = note, c.name
+		for name, other := range sameSize {
+			if bytes.Equal(note, other) {
+				return altered("%s holds the same checkpoint as %s: an export writes each checkpoint once (a second file of a size only for a different checkpoint of it)", filepath.Join(r.dir, CheckpointsDir, c.name), name)
+			}
+		}
+		sameSize[c.name] = note
 		if err := fn(events.StoredCheckpoint{Size: c.size, Note: note}); err != nil {
 			return err
 		}
