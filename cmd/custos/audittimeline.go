@@ -45,6 +45,10 @@ func storeTimeline(store, key string, saved []string, caseID, item, person strin
 			}
 			return nil, fmt.Errorf("%w; the log did not pass its audit, so no timeline of it is shown (custos audit verify --store says the same)", err)
 		}
+		var res verifyFailure
+		if json.Unmarshal(answer.Bytes(), &res) == nil && res.Events > 0 {
+			fmt.Fprintf(stderr, "audited: %s, the log's integrity holds; its custody rules do not (the warning below; custos audit verify --store gives the whole answer)\n", eventRange(res.Events))
+		}
 		fmt.Fprintf(stderr, "warning: the log's integrity holds, but %v\n", err)
 	} else {
 		// What was audited, before the timeline: how far it reaches,
