@@ -290,6 +290,11 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) (e
 		return out
 	}
 	if *save != "" {
+		if local != nil && local.export && slices.ContainsFunc(saved, func(f string) bool { return sameFile(f, *save) }) {
+			// The checkpoint an expert was given is evidence: kept as it
+			// came, never replaced by one of the export's.
+			return usageErr("--save-checkpoint %s would replace the checkpoint you gave with --checkpoint, which came with the export: keep it as it is, and save to a file of your own", *save)
+		}
 		if target, err = readSaveTarget(*save, saved); err != nil {
 			return inputErr("--save-checkpoint", err)
 		}

@@ -81,6 +81,15 @@ func TestAuditOfAnExportSaysWhatItRead(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `it is of the log "custos-vectors", this log is "custos-`) {
 		t.Fatalf("another log's checkpoint: %v", err)
 	}
+	// The checkpoint that came with the export is kept as it came.
+	given := filepath.Join(t.TempDir(), "given.checkpoint")
+	ents0, _ := os.ReadDir(filepath.Join(dir, "checkpoints"))
+	os.WriteFile(given, must(os.ReadFile(filepath.Join(dir, "checkpoints", ents0[0].Name()))), 0o644)
+	before := must(os.ReadFile(given))
+	err = run([]string{"audit", "verify", "--store", dir, "--key", keyFile, "--checkpoint", given, "--save-checkpoint", given}, &out, &errs)
+	if err == nil || !strings.Contains(err.Error(), "would replace the checkpoint you gave") || !bytes.Equal(must(os.ReadFile(given)), before) {
+		t.Fatalf("--save-checkpoint over the checkpoint given: %v", err)
+	}
 	out.Reset()
 	errs.Reset()
 	if err := run([]string{"audit", "verify", "--store", dir, "--key", keyFile}, &out, &errs); err != nil {
@@ -224,4 +233,11 @@ func TestAnExportsNewestCheckpointAlteredIsAFinding(t *testing.T) {
 	if !strings.Contains(errs.String(), "warning: the export's key file names another key") {
 		t.Fatalf("the export's other key is not said:\n%s", errs.String())
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
