@@ -197,6 +197,12 @@ func exportKeyFile(dir string) (key string, ok bool) {
 	return strings.TrimSpace(first), true
 }
 
+// isRegularFile reports whether path names a regular file (through links).
+func isRegularFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
 // notAStore says what a --store path that is neither a log store nor an
 // export folder is, and what to give instead, or "" if it may be one (a
 // SQLite file, or something the SQLite reader says it is not).
@@ -206,6 +212,8 @@ func notAStore(path string) string {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Sprintf("%s: no such file or folder: give the log's SQLite file (DATA/custody.db), a postgres:// URL, or the folder custos audit export wrote", path)
 	case err != nil:
+		return ""
+	case fi.IsDir() && exportdir.IsExport(path):
 		return ""
 	case fi.IsDir():
 		if filepath.Base(filepath.Clean(path)) == exportdir.CheckpointsDir && exportdir.IsExport(filepath.Dir(filepath.Clean(path))) {
@@ -227,10 +235,8 @@ func notAStore(path string) string {
 			}
 			return fmt.Sprintf("%s is not itself a custody log export, but holds one: give %s%s", path, strings.Join(inside, " or "), more)
 		}
-		if db := filepath.Join(path, "custody.db"); !exportdir.IsExport(path) {
-			if fi, err := os.Stat(db); err == nil && fi.Mode().IsRegular() {
-				return fmt.Sprintf("%s is a vault's data folder, not an export: give its log's file, %s", path, db)
-			}
+		if db := filepath.Join(path, "custody.db"); isRegularFile(db) {
+			return fmt.Sprintf("%s is a vault's data folder, not an export: give its log's file, %s", path, db)
 		}
 		return ""
 	}

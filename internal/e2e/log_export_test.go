@@ -332,6 +332,14 @@ func TestAuditOfAnExport(t *testing.T) {
 			t.Fatalf("--store %s: %d %s, want %q", c.store, r.code, r.stderr, c.want)
 		}
 	}
+	// An export holding another folder that is one (an older export
+	// kept inside) is still read as itself.
+	if err := os.CopyFS(filepath.Join(dir2, "older"), os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if r := offline("--store", dir2); r.code != 0 {
+		t.Fatalf("an export with another inside it: %s", r.stderr)
+	}
 	// The folder's own key vouches for nothing: said.
 	if r := s.run("", work, "custos", "audit", "verify", "--store", dir, "--key", filepath.Join(dir, "key")); !strings.Contains(r.stderr, "is inside the export") {
 		t.Fatalf("--key from inside the export: %s", r.stderr)
