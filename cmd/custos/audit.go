@@ -23,6 +23,7 @@ import (
 
 	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/exportdir"
 	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/events/witness"
@@ -94,7 +95,10 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) (e
 		case *key == "":
 			return usageErr("--store needs --key: the file is in the hands of whoever runs the server, and a log it holds names its own key; give the key you saved while the vault ran (custos audit key > vault.key) or the fingerprint the operators published")
 		case *tsaCert != "" || *policyFile != "":
-			return usageErr("--store reads the log's own store, which holds no witness cosignatures or time-stamp tokens: check those with the server running")
+			if *tsaCert == "" && exportdir.IsExport(*store) {
+				break // an export holds the vault's witnessed checkpoint
+			}
+			return usageErr("--store reads the log's own store, which holds no witness cosignatures or time-stamp tokens: check those with the server running (an export folder holds the witnessed checkpoint: --witness-policy works with it)")
 		}
 	}
 	if n := countStdin(append([]string{*key, *tsaCert, *policyFile}, saved...)...); n > 1 {
@@ -326,6 +330,9 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) (e
 	}
 	var witnessed *events.Checkpoint
 	if policy != nil {
+		if cps.Witnessed == "" && local != nil {
+			return fail(fmt.Errorf("the export %s holds no witnessed checkpoint (no file %s): the vault had no witnesses when it was made, or the file was left out", local.path, filepath.Join(local.path, exportWitnessedFile)))
+		}
 		if cps.Witnessed == "" {
 			return fail(errors.New("the vault gave no witnessed checkpoint: it is not configured with witnesses (--witness or --witness-policy)"))
 		}
@@ -417,6 +424,9 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) (e
 	var wout *witnessedOutput
 	if policy != nil {
 		if wout, err = checkWitnessed(policy, cps, witnessed, res.Latest.Size); err != nil {
+			if local != nil && witnessed.Size < res.Latest.Size {
+				err = fmt.Errorf("%v: in the export, events %d to %d are covered by the vault's key alone, not by witnesses; ask for an export made once the vault's witnesses cosigned its newest checkpoint", err, witnessed.Size, res.Latest.Size-1)
+			}
 			return fail(err)
 		}
 	}

@@ -296,8 +296,55 @@ func (l *localLog) checkpoints() (head api.CheckpointsResponse, feed *checkpoint
 		goal = max(goal, last.Size)
 	}
 	l.storeCovered = goal
+	if l.export {
+		// The vault's newest witnessed checkpoint as the export found
+		// it (checked by --witness-policy; its root by the replay).
+		w, err := l.exportWitnessed()
+		if err != nil {
+			return head, nil, 0, err
+		}
+		head.Witnessed = w
+	}
 	return head, l.checkpointFeed(goal), goal, nil
 }
+
+// exportWitnessedFile is the file of an export that holds the vault's
+// newest witnessed checkpoint, with its cosignature lines.
+const exportWitnessedFile = "witnessed"
+
+// exportWitnessed is an export's witnessed checkpoint ("" if it has
+// none), read only from a regular file and refused beyond what a note
+// with its cosignatures may hold.
+func (l *localLog) exportWitnessed() (string, error) {
+	path := filepath.Join(l.path, exportWitnessedFile)
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", inputErr("--store", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%w: %s is not a file (%s): an export writes the witnessed checkpoint as a file", errAuditFailed, path, fi.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", inputErr("--store", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxWitnessedNote+1))
+	if err != nil {
+		return "", inputErr("--store", err)
+	}
+	if len(b) > maxWitnessedNote {
+		return "", fmt.Errorf("%w: %s is longer than a witnessed checkpoint may be (%d bytes)", errAuditFailed, path, maxWitnessedNote)
+	}
+	return string(b), nil
+}
+
+// maxWitnessedNote bounds an export's witnessed checkpoint: a checkpoint
+// note with the cosignatures of many witnesses.
+const maxWitnessedNote = 64 << 10
 
 // records streams the file's events before position upto as GET
 // /v1/log/records does (the same reader reads both), from a goroutine

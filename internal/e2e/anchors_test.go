@@ -109,6 +109,22 @@ func TestWitnessedVault(t *testing.T) {
 	if !strings.Contains(text, "cosigned by w1, w2 (quorum 2 of 2 met)") {
 		t.Fatalf("audit verify said:\n%s", text)
 	}
+	// An export carries the witnessed checkpoint: an expert without the
+	// vault checks the witnesses' cosignatures of it too.
+	exp := filepath.Join(work, "witnessed-export")
+	s.ok("auditor", work, "audit", "export", "-o", exp)
+	keyFile := filepath.Join(work, "log.key")
+	os.WriteFile(keyFile, []byte(logKey+"\n"), 0o644)
+	if r := s.run("", work, "custos", "audit", "verify", "--store", exp, "--key", keyFile, "--witness-policy", policy); r.code != 0 || !strings.Contains(r.stdout, "cosigned by w1, w2 (quorum 2 of 2 met)") {
+		t.Fatalf("the export's audit with the witness policy: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := s.run("", work, "custos", "audit", "verify", "--store", exp, "--key", keyFile, "--witness-policy", writePolicy(t, t.TempDir(), a, b, testenv.StartWitness(t, "witness-d.partner-four.example"))); r.code != 1 || !strings.Contains(r.stderr, "lacks its witness quorum") {
+		t.Fatalf("the export's audit with a stricter policy: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	os.Remove(filepath.Join(exp, "witnessed"))
+	if r := s.run("", work, "custos", "audit", "verify", "--store", exp, "--key", keyFile, "--witness-policy", policy); r.code != 1 || !strings.Contains(r.stderr, "holds no witnessed checkpoint") {
+		t.Fatalf("the export without its witnessed checkpoint: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	code, cp := getPublic(t, s, "/checkpoint")
 	if code != 200 || !strings.HasPrefix(cp, origin+"\n") || cosignatureLines(cp) != 2 {
 		t.Fatalf("/checkpoint: %d\n%s", code, cp)
