@@ -1016,14 +1016,15 @@ func runAuditLog(args []string, stdout, stderr io.Writer) error {
 	key := fs.String("key", "", "with --store: the log's verifier key to trust, its fingerprint, or a file holding it")
 	var saved stringList
 	fs.Var(&saved, "checkpoint", "with --store: a checkpoint saved earlier, which the log must extend (as audit verify --checkpoint)")
+	policyFile := fs.String("witness-policy", "", "with --store DIR (an export): the witness policy whose quorum must have cosigned its newest checkpoint (as audit verify --witness-policy)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
 		return usageErr("audit log takes no arguments")
 	}
-	if *store == "" && (*key != "" || len(saved) > 0) {
-		return usageErr("--key and --checkpoint are for a log read without the server: give --store too")
+	if *store == "" && (*key != "" || len(saved) > 0 || *policyFile != "") {
+		return usageErr("--key, --checkpoint and --witness-policy are for a log read without the server: give --store too")
 	}
 	var from time.Time
 	if *since != "" {
@@ -1037,7 +1038,7 @@ func runAuditLog(args []string, stdout, stderr io.Writer) error {
 	}
 	var out api.TimelineResponse
 	if *store != "" {
-		evs, err := storeTimeline(*store, *key, saved, *caseID, *item, *person, from, stderr)
+		evs, err := storeTimeline(*store, *key, saved, *policyFile, *caseID, *item, *person, from, stderr)
 		if err != nil {
 			return err
 		}

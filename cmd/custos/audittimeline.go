@@ -20,14 +20,14 @@ import (
 // (audit log --store): the events of case caseID, of item (as the
 // vault's timeline gives an item's, vault.Vault.Timeline), or all, in
 // log order. They are gathered in the replay of audit verify --store
-// (run with key and saved), so that what is shown is what that audit
+// (run with key, saved and the witness policy file, if not ""), so that what is shown is what that audit
 // checked: a log that fails it is not shown, and its failure is the
 // error; one whose only failures are custody-rule findings is shown,
 // the findings said on stderr first.
 //
 // person and from filter as filterTimeline does, as the replay goes, so
 // that what is held is what is shown, however long the log.
-func storeTimeline(store, key string, saved []string, caseID, item, person string, from time.Time, stderr io.Writer) ([]*events.Event, error) {
+func storeTimeline(store, key string, saved []string, policy, caseID, item, person string, from time.Time, stderr io.Writer) ([]*events.Event, error) {
 	if key == "" {
 		return nil, usageErr("--store needs --key: the log's store is in the hands of whoever runs the server, and a log names its own key; give the key you saved while the vault ran (custos audit key > vault.key) or the fingerprint the operators published")
 	}
@@ -36,6 +36,9 @@ func storeTimeline(store, key string, saved []string, caseID, item, person strin
 	args := []string{"--store", store, "--key", key, "--json"}
 	for _, f := range saved {
 		args = append(args, "--checkpoint", f)
+	}
+	if policy != "" {
+		args = append(args, "--witness-policy", policy)
 	}
 	var answer bytes.Buffer
 	if err := auditVerify(args, &answer, stderr, hooks); err != nil {

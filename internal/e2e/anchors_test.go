@@ -121,7 +121,13 @@ func TestWitnessedVault(t *testing.T) {
 	if r := s.run("", work, "custos", "audit", "verify", "--store", exp, "--key", keyFile, "--witness-policy", writePolicy(t, t.TempDir(), a, b, testenv.StartWitness(t, "witness-d.partner-four.example"))); r.code != 1 || !strings.Contains(r.stderr, "lacks its witness quorum") {
 		t.Fatalf("the export's audit with a stricter policy: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	if r := s.run("", work, "custos", "audit", "log", "--store", exp, "--key", keyFile, "--witness-policy", policy, "--case", "KH-2026-201"); r.code != 0 || !strings.Contains(r.stderr, "audited: ") || !strings.Contains(r.stdout, "KH-2026-201") {
+		t.Fatalf("the export's timeline with the witness policy: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	os.Remove(filepath.Join(exp, "witnessed"))
+	if r := s.run("", work, "custos", "audit", "log", "--store", exp, "--key", keyFile, "--witness-policy", policy); r.code != 1 || !strings.Contains(r.stderr, "no timeline of it is shown") {
+		t.Fatalf("the timeline of an export without its witnessed checkpoint: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	if r := s.run("", work, "custos", "audit", "verify", "--store", exp, "--key", keyFile, "--witness-policy", policy); r.code != 1 || !strings.Contains(r.stderr, "holds no witnessed checkpoint") {
 		t.Fatalf("the export without its witnessed checkpoint: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
