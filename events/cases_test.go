@@ -420,7 +420,7 @@ accept them.
   and the key in ` + "`cases.json`" + ` (= ` + "`../verifier-key.txt`" + `).
 - ` + "`log/`" + `: a folder as ` + "`custos audit export`" + ` writes one (` + "`events.ndjson`" + `,
   ` + "`checkpoints/`" + ` named by size in 20 digits). Valid: a replay (section 7,
-  steps 3 to 6) with that key passes.
+  steps 2 to 6) with that key passes.
 
 Written by ` + "`go test ./events -run TestLogCases -update-cases`" + `, byte for
 byte the same at every run.

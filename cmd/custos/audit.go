@@ -169,10 +169,13 @@ func auditVerify(args []string, stdout, stderr io.Writer, hooks *verifyHooks) (e
 	if local != nil && local.export {
 		// The folder's own key file is what its maker wrote: one that
 		// is not the log's says the folder was put together.
-		if named, ok := exportKeyFile(local.path); ok && named != k.Key {
-			w := fmt.Sprintf("the export's key file names another key than the log's first event (%q): the folder was put together from more than one export, or its key file was replaced; the audit checks the log against the key you gave", cut(named, 100))
-			fmt.Fprintf(stderr, "warning: %s\n", w)
-			earlyWarnings = append(earlyWarnings, w)
+		named, problem := exportKeyFile(local.path)
+		if problem == "" && named != k.Key {
+			problem = fmt.Sprintf("the export's key file names another key than the log's first event (%q): the folder was put together from more than one export, or its key file was replaced; the audit checks the log against the key you gave", cut(named, 100))
+		}
+		if problem != "" {
+			fmt.Fprintf(stderr, "warning: %s\n", problem)
+			earlyWarnings = append(earlyWarnings, problem)
 		}
 	}
 	verifier, err := note.NewVerifier(k.Key)

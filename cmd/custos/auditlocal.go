@@ -175,26 +175,37 @@ func insideFolder(file, dir string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// exportKeyFile is the key an export folder's key file names (its first
-// line, spaces around it dropped), read only from a regular file and at
-// most 4 KiB of it; ok is false where there is none to read.
-func exportKeyFile(dir string) (key string, ok bool) {
+// exportKeyFile is the key an export folder's key file names, or what is
+// wrong with the file (problem, "" if nothing): missing, not a regular
+// file, longer than 4 KiB, empty, or more than one line (custos audit
+// export writes the key and one newline). Spaces and a carriage return
+// around the line are set aside.
+func exportKeyFile(dir string) (key, problem string) {
 	path := filepath.Join(dir, "key")
 	fi, err := os.Stat(path)
-	if err != nil || !fi.Mode().IsRegular() {
-		return "", false
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", "the export holds no key file (custos audit export writes one): the log is checked against the key you gave alone"
+	case err != nil:
+		return "", fmt.Sprintf("the export's key file could not be read (%v)", err)
+	case !fi.Mode().IsRegular():
+		return "", fmt.Sprintf("the export's key file is not a file (%s): the log is checked against the key you gave alone", fi.Mode().Type())
+	case fi.Size() > 4<<10:
+		return "", "the export's key file is longer than a key (4 KiB): the log is checked against the key you gave alone"
 	}
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", false
+		return "", fmt.Sprintf("the export's key file could not be read (%v)", err)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 4<<10))
-	if err != nil {
-		return "", false
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	key = strings.TrimSpace(lines[0])
+	switch {
+	case key == "":
+		return "", "the export's key file is empty: the log is checked against the key you gave alone"
+	case len(lines) > 1:
+		return key, fmt.Sprintf("the export's key file holds %d lines, where an export writes one: the folder was changed after it was made; the log is checked against the key you gave alone", len(lines))
 	}
-	first, _, _ := strings.Cut(string(b), "\n")
-	return strings.TrimSpace(first), true
+	return key, ""
 }
 
 // isRegularFile reports whether path names a regular file (through links).
@@ -294,6 +305,9 @@ func (l *localLog) checkpoints() (head api.CheckpointsResponse, feed *checkpoint
 	}
 	if last != nil {
 		goal = max(goal, last.Size)
+	}
+	if l.export && last == nil {
+		return head, nil, 0, fmt.Errorf("%w: the export %s holds no checkpoint in %s/: nothing in it is signed by the log's key (custos audit export writes every checkpoint the vault stored)", errAuditFailed, l.path, exportdir.CheckpointsDir)
 	}
 	l.storeCovered = goal
 	if l.export {

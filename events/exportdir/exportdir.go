@@ -13,8 +13,8 @@
 // carriage return (a copy converted to Windows line ends), a checkpoint
 // file longer than [events.MaxCheckpointSize] bytes, under a name the
 // export does not give, or holding a checkpoint of another size than its
-// name, an empty line, a second file of a checkpoint identical to the
-// first, anything but a regular file where a file belongs (a named pipe
+// name, an empty line, a second file of a checkpoint identical to
+// another of its size or without the first beside it, anything but a regular file where a file belongs (a named pipe
 // would never end a read). It never loads more than one event line at a
 // time. Files whose names begin with "." (such as a desktop's
 // .DS_Store) are set aside.
@@ -223,6 +223,11 @@ func (r *Reader) ReadCheckpoints(ctx context.Context, from uint64, fn func(event
 		}
 		if sameSize == nil || c.size != lastSize {
 			sameSize, lastSize = map[string][]byte{}, c.size
+			if c.n > 1 {
+				// An export keeps a second file of a size only beside
+				// the first.
+				return altered("%s has no %020d beside it: an export writes a second checkpoint of a size only beside the first", filepath.Join(r.dir, CheckpointsDir, c.name), c.size)
+			}
 		}
 		for name, other := range sameSize {
 			if bytes.Equal(note, other) {

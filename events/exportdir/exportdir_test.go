@@ -111,6 +111,7 @@ func TestRefusesWhatNoExportHolds(t *testing.T) {
 		{"empty last line", []byte("{}\n\n"), nil, "line 2 (event 1) is empty", true, false},
 		{"checkpoint with Windows line ends", []byte("{}\n"), map[string][]byte{"00000000000000000001": bytes.ReplaceAll(note(1), []byte("\n"), []byte("\r\n"))}, "ends its lines with carriage returns", true, false},
 		{"the same checkpoint as the first, third", []byte("{}\n"), map[string][]byte{"00000000000000000001": note(1), "00000000000000000001-2": bytes.Replace(note(1), []byte("AAAA"), []byte("BBBB"), 1), "00000000000000000001-3": note(1)}, "00000000000000000001-3 holds the same checkpoint as 00000000000000000001:", true, false},
+		{"a second checkpoint without the first", []byte("{}\n"), map[string][]byte{"00000000000000000001-2": note(1)}, "has no 00000000000000000001 beside it", true, false},
 		{"the same checkpoint twice", []byte("{}\n"), map[string][]byte{"00000000000000000001": note(1), "00000000000000000001-2": note(1)}, "holds the same checkpoint as 00000000000000000001", true, false},
 		{"a name no export gives", []byte("{}\n"), map[string][]byte{"checkpoint-1": note(1)}, "checkpoint-1 is not a checkpoint's name", false, true},
 		{"a second of size 1 numbered 1", []byte("{}\n"), map[string][]byte{"00000000000000000001-1": note(1)}, "is not a checkpoint's name", false, true},

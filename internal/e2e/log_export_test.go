@@ -279,6 +279,10 @@ func TestAuditOfAnExport(t *testing.T) {
 	variant("crlf", func(d string) {
 		writeEvents(d, []string{strings.ReplaceAll(strings.Join(lines, ""), "\n", "\r\n")})
 	}, "carriage return")
+	variant("unsigned", func(d string) {
+		os.RemoveAll(filepath.Join(d, "checkpoints"))
+		os.Mkdir(filepath.Join(d, "checkpoints"), 0o755)
+	}, "holds no checkpoint in checkpoints/")
 	variant("renamed", func(d string) {
 		os.Rename(filepath.Join(d, "checkpoints", newest), filepath.Join(d, "checkpoints", fmt.Sprintf("%020d", 1)))
 	}, "does not hold a checkpoint of size 1, as its name says: it was changed or renamed after the export\n")
