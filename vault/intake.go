@@ -1188,10 +1188,12 @@ var defaultPorts = map[string]string{"http": ":80", "https": ":443", "ftp": ":21
 
 // addressBarURL is a checked reported URL (checkReportedURL) as a
 // browser's address bar writes it and the report records it: the scheme
-// and host in lower case, the scheme's default port (80, 443, 21) left
-// out; user information, path, query and fragment as typed (a server may
-// tell /A from /a). HTTPS://WWW.Example.COM:443/A reads
-// https://www.example.com/A.
+// and host in lower case, the port without leading zeros, and left out
+// where it is empty or the scheme's default (80, 443, 21), a path "/"
+// where none was typed; user information, path, query and fragment as
+// typed (a server may tell /A from /a). HTTPS://WWW.Example.COM:0443/A
+// reads https://www.example.com/A, http://host.example:8080 reads
+// http://host.example:8080/.
 func addressBarURL(s string) string {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
@@ -1208,12 +1210,35 @@ func addressBarURL(s string) string {
 		userinfo, hostport = authority[:i+1], authority[i+1:]
 	}
 	hostport = strings.ToLower(hostport)
-	if def := defaultPorts[scheme]; def != "" {
-		if h, ok := strings.CutSuffix(hostport, def); ok && h != "" && !strings.HasSuffix(h, ":") {
-			hostport = h
-		}
+	hostport = browserPort(hostport, defaultPorts[scheme])
+	// A URL of these schemes always has a path: "/" where none is typed.
+	if defaultPorts[scheme] != "" && (tail == "" || tail[0] == '?' || tail[0] == '#') {
+		tail = "/" + tail
 	}
 	return scheme + "://" + userinfo + hostport + tail
+}
+
+// browserPort is hostport (lower case) with its port as a browser writes
+// it (WHATWG URL, "port state"): an empty one left out, leading zeros
+// dropped, and def (":80"; "" for none) left out.
+func browserPort(hostport, def string) string {
+	i := strings.LastIndexByte(hostport, ':')
+	if i < 0 || strings.Contains(hostport[i:], "]") {
+		return hostport // no port (an IPv6 address's colons are inside [])
+	}
+	host, port := hostport[:i], hostport[i+1:]
+	if port != "" && strings.Trim(port, "0123456789") == "" {
+		if port = strings.TrimLeft(port, "0"); port == "" {
+			port = "0"
+		}
+	}
+	switch {
+	case host == "":
+		return hostport
+	case port == "", ":"+port == def:
+		return host
+	}
+	return host + ":" + port
 }
 
 // sameURLForm is the form of a reported URL SameURL compares.
@@ -1234,7 +1259,7 @@ func sameURLForm(s string) string {
 	if i := strings.LastIndexByte(host, '@'); i >= 0 {
 		host = host[i+1:]
 	}
-	host = strings.ToLower(host)
+	host = browserPort(strings.ToLower(host), "")
 	// The scheme is set aside, and with it whichever web port it
 	// implies; and the port of its own scheme (ftp's), which
 	// addressBarURL leaves out alike.

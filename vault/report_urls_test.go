@@ -19,7 +19,13 @@ func TestReportedURLsAreRecordedAsTheAddressBarWritesThem(t *testing.T) {
 		"http://host.example:443/a":                    "http://host.example:443/a",
 		"https://User:Secret@HOST.example/a":           "https://User:Secret@host.example/a",
 		"https://[2001:DB8::1]:443/a":                  "https://[2001:db8::1]/a",
-		"https://host.example":                         "https://host.example",
+		"https://host.example":                         "https://host.example/",
+		"http://host.example:0080/a":                   "http://host.example/a",
+		"http://host.example:/a":                       "http://host.example/a",
+		"http://host.example:08080?q=1":                "http://host.example:8080/?q=1",
+		"https://host.example#top":                     "https://host.example/#top",
+		"https://[2001:db8::1]:00443":                  "https://[2001:db8::1]/",
+		"https://[2001:db8::1]":                        "https://[2001:db8::1]/",
 	} {
 		if got := addressBarURL(typed); got != recorded {
 			t.Errorf("addressBarURL(%q) = %q, want %q", typed, got, recorded)
@@ -29,7 +35,7 @@ func TestReportedURLsAreRecordedAsTheAddressBarWritesThem(t *testing.T) {
 		}
 	}
 	// Whatever it leaves out, lookups still find it by.
-	for typed := range map[string]bool{"ftp://FILES.example:21/x": true, "HTTPS://Host.example:443/a": true, "http://host.example:80/a": true} {
+	for typed := range map[string]bool{"ftp://FILES.example:21/x": true, "HTTPS://Host.example:443/a": true, "http://host.example:80/a": true, "https://host.example": true, "http://host.example:/a": true} {
 		if !SameURL(typed, addressBarURL(typed)) {
 			t.Errorf("%q and its recorded form %q are not the same URL to lookups", typed, addressBarURL(typed))
 		}
