@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/custos-vault/custos/events"
@@ -240,4 +241,43 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestAnExportsKeyFileIsSaid: the folder's key file missing, of more
+// lines than one, or not a file is said as a warning, and the audit,
+// which judges by the key given alone, passes; a named pipe given as the
+// store is refused at once, saying what to give.
+func TestAnExportsKeyFileIsSaid(t *testing.T) {
+	data, _, keyFile := stoppedVault(t)
+	dir := filepath.Join(t.TempDir(), "export")
+	writeExportOf(t, filepath.Join(data, "custody.db"), dir)
+	key := strings.TrimSpace(strings.SplitN(string(must(os.ReadFile(keyFile))), "\n", 2)[0])
+	for _, c := range []struct {
+		name string
+		make func(path string)
+		want string
+	}{
+		{"missing", func(string) {}, "the export holds no key file"},
+		{"two lines", func(p string) { os.WriteFile(p, []byte(key+"\n"+key+"\n"), 0o644) }, "the export's key file holds 2 lines, where an export writes one"},
+		{"a folder", func(p string) { os.Mkdir(p, 0o755) }, "the export's key file is not a file"},
+		{"a pipe", func(p string) { syscall.Mkfifo(p, 0o644) }, "the export's key file is not a file"},
+	} {
+		os.RemoveAll(filepath.Join(dir, "key"))
+		c.make(filepath.Join(dir, "key"))
+		var out, errs bytes.Buffer
+		if err := run([]string{"audit", "verify", "--store", dir, "--key", keyFile}, &out, &errs); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !strings.Contains(errs.String(), "warning: "+c.want) {
+			t.Fatalf("%s: stderr %q, want %q", c.name, errs.String(), c.want)
+		}
+	}
+	pipe := filepath.Join(t.TempDir(), "store")
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if err := run([]string{"audit", "verify", "--store", pipe, "--key", keyFile}, &out, &errs); err == nil || !strings.Contains(err.Error(), "is neither a file nor a folder") {
+		t.Fatalf("a pipe for the store: %v", err)
+	}
 }

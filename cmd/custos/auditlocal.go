@@ -19,6 +19,7 @@ import (
 	"github.com/custos-vault/custos/events/sqlite"
 	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/internal/keyfile"
+	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
@@ -181,20 +182,15 @@ func insideFolder(file, dir string) bool {
 // export writes the key and one newline). Spaces and a carriage return
 // around the line are set aside.
 func exportKeyFile(dir string) (key, problem string) {
-	path := filepath.Join(dir, "key")
-	fi, err := os.Stat(path)
+	b, err := smallfile.Read(filepath.Join(dir, "key"), 4<<10)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return "", "the export holds no key file (custos audit export writes one): the log is checked against the key you gave alone"
-	case err != nil:
-		return "", fmt.Sprintf("the export's key file could not be read (%v)", err)
-	case !fi.Mode().IsRegular():
-		return "", fmt.Sprintf("the export's key file is not a file (%s): the log is checked against the key you gave alone", fi.Mode().Type())
-	case fi.Size() > 4<<10:
+	case errors.Is(err, smallfile.ErrNotRegular):
+		return "", "the export's key file is not a file: the log is checked against the key you gave alone"
+	case errors.Is(err, smallfile.ErrTooLarge):
 		return "", "the export's key file is longer than a key (4 KiB): the log is checked against the key you gave alone"
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
+	case err != nil:
 		return "", fmt.Sprintf("the export's key file could not be read (%v)", err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
@@ -250,6 +246,10 @@ func notAStore(path string) string {
 			return fmt.Sprintf("%s is a vault's data folder, not an export: give its log's file, %s", path, db)
 		}
 		return ""
+	}
+	if !fi.Mode().IsRegular() {
+		// A pipe would hold the audit at its opening.
+		return fmt.Sprintf("%s is neither a file nor a folder (%s): give the log's SQLite file, a postgres:// URL, or the folder custos audit export wrote", path, fi.Mode().Type())
 	}
 	if filepath.Base(path) == exportdir.EventsFile {
 		return fmt.Sprintf("%s is one file of an export: give the folder that holds it, %s (its checkpoints are read from there too)", path, filepath.Dir(path))
@@ -331,27 +331,16 @@ const exportWitnessedFile = "witnessed"
 // with its cosignatures may hold.
 func (l *localLog) exportWitnessed() (string, error) {
 	path := filepath.Join(l.path, exportWitnessedFile)
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	b, err := smallfile.Read(path, maxWitnessedNote)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return "", nil
-	}
-	if err != nil {
-		return "", inputErr("--store", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%w: %s is not a file (%s): an export writes the witnessed checkpoint as a file", errAuditFailed, path, fi.Mode().Type())
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", inputErr("--store", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxWitnessedNote+1))
-	if err != nil {
-		return "", inputErr("--store", err)
-	}
-	if len(b) > maxWitnessedNote {
+	case errors.Is(err, smallfile.ErrNotRegular):
+		return "", fmt.Errorf("%w: %s is not a file: an export writes the witnessed checkpoint as a file", errAuditFailed, path)
+	case errors.Is(err, smallfile.ErrTooLarge):
 		return "", fmt.Errorf("%w: %s is longer than a witnessed checkpoint may be (%d bytes)", errAuditFailed, path, maxWitnessedNote)
+	case err != nil:
+		return "", inputErr("--store", err)
 	}
 	return string(b), nil
 }

@@ -34,6 +34,7 @@ import (
 	"strconv"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/internal/smallfile"
 )
 
 // Altered is the error of a file the folder holds otherwise than an
@@ -246,23 +247,15 @@ func (r *Reader) ReadCheckpoints(ctx context.Context, from uint64, fn func(event
 // may be or of another size than its name gives.
 func (r *Reader) note(c checkpointFile) ([]byte, error) {
 	path := filepath.Join(r.dir, CheckpointsDir, c.name)
-	if fi, err := os.Stat(path); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
-		// A pipe would never end a read; a device is no copy.
-		return nil, altered("%s is not a file (%s): an export writes each checkpoint as a file", path, fi.Mode().Type())
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, events.MaxCheckpointSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(b) > events.MaxCheckpointSize {
+	// smallfile: bounded, and a pipe refused before a byte is read.
+	b, err := smallfile.Read(path, events.MaxCheckpointSize)
+	switch {
+	case errors.Is(err, smallfile.ErrNotRegular):
+		return nil, altered("%s is not a file: an export writes each checkpoint as a file", path)
+	case errors.Is(err, smallfile.ErrTooLarge):
 		return nil, altered("%s is longer than a checkpoint may be (%d bytes)", path, events.MaxCheckpointSize)
+	case err != nil:
+		return nil, err
 	}
 	if bytes.Contains(b, []byte("\r\n")) {
 		return nil, altered("%s ends its lines with carriage returns: it was changed by a program that writes Windows line ends, and is no longer the note the log's key signed; copy the export as it was written (in a zip or tar file)", path)
