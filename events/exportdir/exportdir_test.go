@@ -169,7 +169,9 @@ func FuzzRead(f *testing.F) {
 			n++
 			return nil
 		})
-		if count, _, cerr := r.Count(context.Background()); (err == nil) != (cerr == nil) || err == nil && count != n {
+		// Count finds lines by their newlines alone; where Read finds
+		// every line an event's, the two agree.
+		if count, _, cerr := r.Count(context.Background()); cerr != nil || err == nil && count != n {
 			t.Fatalf("Count %d %v, Read %d %v", count, cerr, n, err)
 		}
 	})
