@@ -442,11 +442,13 @@ func (v *Vault) ListReports(ctx context.Context, who Principal, f ReportFilter) 
 		return true
 	}
 	out := []ReportView{}
-	all := v.state.allReports
+	var reports []Report
 	if f.Case != "" {
-		all = func() []Report { return v.state.reportsInCase(f.Case) }
+		reports = v.state.reportsInCase(f.Case)
+	} else {
+		reports = v.state.allReports()
 	}
-	for _, r := range all() {
+	for _, r := range reports {
 		// The status shown (reportView) is the report's own, or
 		// assessing for an actioned one whose case is withheld: a report
 		// whose status cannot be shown as the one asked for is not

@@ -1085,11 +1085,17 @@ func filterTimeline(evs []*events.Event, person string, from time.Time) []*event
 	}
 	kept := evs[:0]
 	for _, ev := range evs {
-		if (person == "" || custody.NamesPerson(ev, person)) && !ev.Timestamp().Before(from) {
+		if timelineKeeps(ev, person, from) {
 			kept = append(kept, ev)
 		}
 	}
 	return kept
+}
+
+// timelineKeeps reports whether ev is by person or names them (any when
+// person is ""), recorded at or after from.
+func timelineKeeps(ev *events.Event, person string, from time.Time) bool {
+	return (person == "" || custody.NamesPerson(ev, person)) && !ev.Timestamp().Before(from)
 }
 
 // printTimeline prints events for people: one line each, with time (UTC),

@@ -120,7 +120,7 @@ var itemID = regexp.MustCompile(`^it_[0-9a-f]{24}$`)
 
 // keep adds ev to the selection if person and from keep it.
 func (s *timelineSelection) keep(ev *events.Event) {
-	if len(filterTimeline([]*events.Event{ev}, s.person, s.from)) == 1 {
+	if timelineKeeps(ev, s.person, s.from) {
 		s.events = append(s.events, ev)
 	}
 }
