@@ -235,6 +235,22 @@ func TestAuditOfAnExport(t *testing.T) {
 		t.Fatalf("audit log without a vault: %s", r.stderr)
 	}
 
+	// The export names its newest checkpoint, the one it is cut at: a
+	// copy handed over apart from the folder, given to the audit and to
+	// the timeline, proves its end.
+	newestFile, _ := exp["newest_checkpoint"].(string)
+	if want := filepath.Join(dir, "checkpoints", fmt.Sprintf("%020d", uint64(exp["events"].(float64)))); newestFile != want {
+		t.Fatalf("audit export names %q as its newest checkpoint, want %q", newestFile, want)
+	}
+	handed := filepath.Join(work, "handed-over.checkpoint")
+	os.WriteFile(handed, must(os.ReadFile(newestFile)), 0o644)
+	if r := offline("--store", dir, "--checkpoint", handed); r.code != 0 || !strings.Contains(r.stdout, "the log extends the saved checkpoint of "+fmt.Sprint(exp["events"])) {
+		t.Fatalf("the export with its newest checkpoint handed over: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := s.run("", work, "custos", "audit", "log", "--store", dir, "--key", keyFile, "--checkpoint", handed, "--case", "KH-2026-041"); r.code != 0 || !strings.Contains(r.stderr, "audited: ") || !strings.Contains(r.stdout, "KH-2026-041") {
+		t.Fatalf("audit log --store with --checkpoint: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
 	lines := strings.SplitAfter(string(must(os.ReadFile(filepath.Join(dir, "events.ndjson")))), "\n")
 	lines = lines[:len(lines)-1] // after the last newline
 	cps, _ := os.ReadDir(filepath.Join(dir, "checkpoints"))
